@@ -15,6 +15,12 @@ public sealed record AtSyncTables(string Prefix)
     public string Forums => Prefix + "atproto_forums";
     public string Labels => Prefix + "atproto_labels";
 
+    /// <summary>Firehose: replies waiting for their topic's first post (migration 100).</summary>
+    public string ParkedPosts => Prefix + "atproto_parked_posts";
+
+    /// <summary>Firehose: account status per DID from <c>#account</c> events (migration 100).</summary>
+    public string Accounts => Prefix + "atproto_accounts";
+
     public string PhpbbUsers => Prefix + "users";
     public string PhpbbForums => Prefix + "forums";
     public string PhpbbTopics => Prefix + "topics";

@@ -1,0 +1,102 @@
+namespace AtSync.Firehose.Events;
+
+/// <summary>
+/// A decoded event-stream message, reduced to what the Firehose acts on. Produced by <see cref="IStreamDecoder"/>
+/// from AtSync.AtProto's frame types; the processor and the writer only see these.
+/// </summary>
+public abstract record StreamEvent
+{
+    /// <summary>The stream sequence number; null for messages without one (info, error).</summary>
+    public abstract long? Seq { get; }
+
+    /// <summary>Metric tag of the message type (commit, identity, account, sync, info, error, labels, unknown).</summary>
+    public abstract string TypeName { get; }
+}
+
+/// <summary>A <c>#commit</c>: the repository's DID and only its <c>net.vza.forum.*</c> operations (others are counted, not kept).</summary>
+public sealed record CommitEvent(long SeqNumber, string Repo, string Rev, DateTimeOffset Time, IReadOnlyList<ForumOp> ForumOps, int OtherOps) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "commit";
+}
+
+public sealed record IdentityEvent(long SeqNumber, string Did, string? Handle, DateTimeOffset Time) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "identity";
+}
+
+public sealed record AccountEvent(long SeqNumber, string Did, bool Active, string? Status, DateTimeOffset Time) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "account";
+}
+
+/// <summary>A <c>#sync</c> (repository state reset) or another sequenced event the Firehose does not act on.</summary>
+public sealed record PassThroughEvent(long SeqNumber, string Type, DateTimeOffset? Time) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => Type;
+}
+
+/// <summary><c>#info</c>, e.g. <c>OutdatedCursor</c>.</summary>
+public sealed record InfoEvent(string Name, string? Message) : StreamEvent
+{
+    public override long? Seq => null;
+    public override string TypeName => "info";
+}
+
+/// <summary>An error frame (op = -1), e.g. <c>FutureCursor</c> or <c>ConsumerTooSlow</c>; the peer closes after it.</summary>
+public sealed record ErrorEvent(string Error, string? Message) : StreamEvent
+{
+    public override long? Seq => null;
+    public override string TypeName => "error";
+}
+
+/// <summary>A message of a type this build does not know; skipped (its seq still advances the cursor when present).</summary>
+public sealed record UnknownEvent(long? SeqNumber, string Type) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "unknown";
+}
+
+/// <summary>A <c>#labels</c> message of subscribeLabels.</summary>
+public sealed record LabelsEvent(long SeqNumber, IReadOnlyList<LabelRecord> Labels) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "labels";
+}
+
+public sealed record LabelRecord(string Src, string Uri, string? Cid, string Value, bool Negated, DateTimeOffset? Created, DateTimeOffset? Expires);
+
+/// <summary>One repository operation on a <c>net.vza.forum.*</c> collection.</summary>
+public sealed record ForumOp(string Action, string Collection, string Rkey, string? Cid, ForumPostRecord? Post, string? Problem)
+{
+    public const string Create = "create";
+    public const string Update = "update";
+    public const string Delete = "delete";
+
+    public string Uri(string repo) => $"at://{repo}/{Collection}/{Rkey}";
+}
+
+/// <summary>A strong reference (<c>com.atproto.repo.strongRef</c> shape).</summary>
+public sealed record StrongRef(string Uri, string Cid);
+
+/// <summary>The fields of a <c>net.vza.forum.post</c> record the Firehose writes to phpBB.</summary>
+public sealed record ForumPostRecord(
+    string Text,
+    string? CreatedAt,
+    StrongRef Forum,
+    string? Subject,
+    StrongRef? ReplyRoot,
+    StrongRef? ReplyParent,
+    string? TopicType,
+    bool EnableBbcode = true,
+    bool EnableSmilies = true,
+    bool EnableSignature = true)
+{
+    public const string Collection = "net.vza.forum.post";
+    public const string CollectionPrefix = "net.vza.forum.";
+
+    public bool IsReply => ReplyRoot is not null;
+}

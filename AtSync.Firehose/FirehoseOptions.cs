@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+
+namespace AtSync.Firehose;
+
+/// <summary>
+/// Tuning of the Firehose (section <c>Firehose</c>, e.g. <c>Firehose__BatchSize</c>); every value has a production
+/// default. <see cref="ReplayFile"/> (<c>FIREHOSE_REPLAY_FILE</c>) switches the relay for a capture file.
+/// </summary>
+public sealed class FirehoseOptions
+{
+    public const string Section = "Firehose";
+    public const string ReplayFileSetting = "FIREHOSE_REPLAY_FILE";
+
+    /// <summary>Frames buffered between the socket and the database writer.</summary>
+    [Range(1, 100_000)]
+    public int ChannelCapacity { get; set; } = 2048;
+
+    /// <summary>Events per database transaction, at most.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>How long a batch may wait for more events before it is committed.</summary>
+    public TimeSpan BatchMaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>No message for this long: the relay is considered stalled and the socket is reopened.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A connection that delivered messages for this long resets the reconnect backoff.</summary>
+    public TimeSpan StableConnection { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A message larger than this is discarded (and counted as a decode error) instead of buffered.</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Health: unhealthy when no message arrived for this long.</summary>
+    public TimeSpan MessageStaleAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Health: unhealthy when the cursor was not saved for this long (alert threshold of DESIGN.md).</summary>
+    public TimeSpan CursorStaleAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Read events from this capture file instead of the relay (<c>[uint32 LE length][frame]…</c>, optionally zstd).</summary>
+    [ConfigurationKeyName(ReplayFileSetting)]
+    public string? ReplayFile { get; set; }
+
+    /// <summary>Whether to consume the labeler's subscribeLabels stream.</summary>
+    public bool LabelsEnabled { get; set; } = true;
+}

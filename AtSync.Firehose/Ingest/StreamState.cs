@@ -1,0 +1,59 @@
+namespace AtSync.Firehose.Ingest;
+
+/// <summary>
+/// What health and metrics need to know about one stream ("firehose" or "labels"): whether its socket is connected,
+/// when the last message arrived, when its cursor was last saved. Written by the source and the processor, read by checks.
+/// </summary>
+public sealed class StreamState(string name)
+{
+    private long _lastMessageTicks;
+    private long _cursorSavedTicks;
+    private long _connectedSinceTicks;
+    private int _connected;
+    private string? _problem;
+
+    public string Name { get; } = name;
+
+    public bool IsConnected => Volatile.Read(ref _connected) == 1;
+
+    /// <summary>True for a replay source: there is no socket to be connected.</summary>
+    public bool IsReplay { get; set; }
+
+    public DateTimeOffset? ConnectedSince => Read(ref _connectedSinceTicks);
+
+    public DateTimeOffset? LastMessageAt => Read(ref _lastMessageTicks);
+
+    public DateTimeOffset? CursorSavedAt => Read(ref _cursorSavedTicks);
+
+    /// <summary>A short description of the last connection problem (no URLs with secrets, no exception text).</summary>
+    public string? Problem => Volatile.Read(ref _problem);
+
+    /// <summary>True once the stream's cursor row existed at start or was saved: not the very first run any more.</summary>
+    public bool HasCursor => CursorSavedAt is not null;
+
+    public void MarkConnected(DateTimeOffset now)
+    {
+        Interlocked.Exchange(ref _connectedSinceTicks, now.UtcTicks);
+        Volatile.Write(ref _connected, 1);
+        Volatile.Write(ref _problem, null);
+    }
+
+    public void MarkDisconnected(string? problem)
+    {
+        Volatile.Write(ref _connected, 0);
+        Interlocked.Exchange(ref _connectedSinceTicks, 0);
+        if (problem is not null) Volatile.Write(ref _problem, problem);
+    }
+
+    public void MarkMessage(DateTimeOffset now) => Interlocked.Exchange(ref _lastMessageTicks, now.UtcTicks);
+
+    public void MarkCursorSaved(DateTimeOffset at) => Interlocked.Exchange(ref _cursorSavedTicks, at.UtcTicks);
+
+    public void ReportProblem(string problem) => Volatile.Write(ref _problem, problem);
+
+    private static DateTimeOffset? Read(ref long ticks)
+    {
+        var value = Interlocked.Read(ref ticks);
+        return value == 0 ? null : new DateTimeOffset(value, TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using AtSync.Core.Storage;
+using AtSync.Firehose.Events;
+using MySqlConnector;
+
+namespace AtSync.Firehose.Storage;
+
+/// <summary>
+/// The Firehose's database side: reads a stream's cursor, and writes a batch of events plus the stream's new cursor
+/// in one transaction, so a crash at any moment leaves either both or neither.
+/// </summary>
+public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, HandleDirectory handles)
+{
+    /// <summary>The session mark the outbox triggers read (<c>OutboxOrigin</c>): posts the Firehose writes are not published back.</summary>
+    private const string MarkOrigin = "SET @atsync_origin = 'firehose'";
+
+    public AtSyncTables Tables => tables;
+
+    public async Task<long?> LoadCursorAsync(string service, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var command = new MySqlCommand($"SELECT cursor_value FROM {tables.Cursors} WHERE service = @service", connection);
+        command.Parameters.AddWithValue("@service", service);
+        var value = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Resolves, outside any transaction, the handles of authors who may become new phpBB users.</summary>
+    public Task PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
+    {
+        var dids = events.OfType<CommitEvent>()
+            .Where(c => c.ForumOps.Any(op => op.Action != ForumOp.Delete && op.Post is not null))
+            .Select(c => c.Repo)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return dids.Count == 0 ? Task.CompletedTask : handles.PrefetchAsync(dids, ct);
+    }
+
+    /// <summary>Applies <paramref name="events"/> in order and sets the cursor of <paramref name="service"/>; one transaction.</summary>
+    public async Task<BatchOutcome> ApplyAsync(string service, IReadOnlyList<StreamEvent> events, long cursor, long now, CancellationToken ct)
+    {
+        var outcome = new BatchOutcome();
+        await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (var mark = new MySqlCommand(MarkOrigin, connection))
+        {
+            await mark.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
+        var writer = new ForumTransaction(connection, transaction, tables, outcome, identity.LabelerDid, handles.Known);
+        foreach (var streamEvent in events)
+        {
+            await writer.ApplyAsync(streamEvent, ct).ConfigureAwait(false);
+        }
+        await writer.SaveCursorAsync(service, cursor, now, ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <summary>Errors worth retrying the same batch for: lost connections, deadlocks, lock waits, server gone.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        MySqlException mysql => mysql.IsTransient
+            || mysql.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout
+                or MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired
+                or MySqlErrorCode.ServerShutdown or MySqlErrorCode.QueryInterrupted
+            || (int)mysql.ErrorCode is 2006 or 2013 or 0,
+        InvalidOperationException or System.Net.Sockets.SocketException or IOException or TimeoutException => true,
+        _ => false,
+    };
+}
+
+/// <summary>Whose labels count.</summary>
+public sealed record FirehoseIdentity(string ForumDid, string LabelerDid);
