@@ -354,7 +354,7 @@ public partial class XrpcClient
 
     private Uri BuildUri(string nsid, IEnumerable<KeyValuePair<string, string?>>? parameters)
     {
-        if (!XrpcNsid.IsValid(nsid))
+        if (!AtSync.AtProto.Syntax.Nsid.IsValid(nsid))
         {
             throw new ArgumentException($"'{nsid}' is not a valid NSID.", nameof(nsid));
         }
