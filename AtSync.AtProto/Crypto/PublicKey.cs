@@ -1,11 +1,17 @@
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.EC;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
+using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 
 namespace AtSync.AtProto.Crypto;
 
 /// <summary>
 /// An atproto signing public key (P-256 or secp256k1). Parses and formats <c>did:key</c> and multibase/multicodec
 /// (<c>Multikey</c>) encodings, and verifies low-S compact ECDSA signatures over SHA-256. Immutable and thread-safe;
-/// the platform key is built once and reused, so cache instances (e.g. per DID).
+/// the verifying key is built once and reused, so cache instances (e.g. per DID).
+/// P-256 verifies with the platform's ECDsa (OpenSSL); secp256k1 with BouncyCastle, measured ~3–4× faster here than
+/// OpenSSL 3.0's generic secp256k1 code (see AtSync.Benchmarks SignatureVerifyBenchmarks).
 /// </summary>
 public sealed class PublicKey : IEquatable<PublicKey>
 {
@@ -17,8 +23,11 @@ public sealed class PublicKey : IEquatable<PublicKey>
     /// <summary>Multicodec varint of <c>p256-pub</c> (0x1200).</summary>
     private static ReadOnlySpan<byte> P256Codec => [0x80, 0x24];
 
+    private static readonly ECDomainParameters Secp256k1Domain = new(CustomNamedCurves.GetByName("secp256k1"));
+
     private readonly byte[] _compressed;
-    private readonly ECDsa _ecdsa;
+    private readonly ECDsa? _ecdsa;
+    private readonly ECPublicKeyParameters? _bcKey;
     private readonly Lock _lock = new();
 
     private PublicKey(KeyCurve curve, byte[] x, byte[] y)
@@ -27,11 +36,19 @@ public sealed class PublicKey : IEquatable<PublicKey>
         _compressed = new byte[33];
         _compressed[0] = (byte)((y[31] & 1) == 0 ? 0x02 : 0x03);
         x.CopyTo(_compressed, 1);
-        _ecdsa = ECDsa.Create(new ECParameters
+        if (curve == KeyCurve.Secp256k1)
         {
-            Curve = CurveMath.For(curve).NamedCurve,
-            Q = new ECPoint { X = x, Y = y },
-        });
+            var point = Secp256k1Domain.Curve.CreatePoint(new BcBigInteger(1, x), new BcBigInteger(1, y));
+            _bcKey = new ECPublicKeyParameters(point, Secp256k1Domain);
+        }
+        else
+        {
+            _ecdsa = ECDsa.Create(new ECParameters
+            {
+                Curve = CurveMath.For(curve).NamedCurve,
+                Q = new ECPoint { X = x, Y = y },
+            });
+        }
     }
 
     public KeyCurve Curve { get; }
@@ -170,9 +187,18 @@ public sealed class PublicKey : IEquatable<PublicKey>
 
     private bool VerifyCompactHash(ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
     {
+        if (_bcKey is not null)
+        {
+            // ECDsaSigner keeps only the key; one per call keeps this thread-safe without a lock.
+            var verifier = new ECDsaSigner();
+            verifier.Init(false, _bcKey);
+            var r = new BcBigInteger(1, signature[..32]);
+            var s = new BcBigInteger(1, signature[32..]);
+            return verifier.VerifySignature(hash.ToArray(), r, s);
+        }
         lock (_lock)
         {
-            return _ecdsa.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            return _ecdsa!.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
     }
 
