@@ -1,12 +1,12 @@
 using AtSync.Core.Settings;
 using AtSync.Core.Storage;
+using AtSync.Firehose;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddLogLevelSetting();
 builder.AddServiceDefaults();
 builder.AddAtSyncDatabase();
-builder.AddForumSettings();
-builder.AddNetworkSettings();
+builder.AddFirehose();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using AtSync.AtProto.Identity;
+using AtSync.AtProto.Syntax;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Storage;
@@ -56,40 +58,20 @@ public sealed partial class HandleDirectory(IHandleResolver resolver, ILogger<Ha
     private partial void LogUnresolved(string did, string reason);
 }
 
-/// <summary>
-/// Reads DID documents over HTTP: <c>did:plc</c> from the PLC directory, <c>did:web</c> from the host's
-/// <c>/.well-known/did.json</c>; the handle is the first <c>at://</c> entry of <c>alsoKnownAs</c>.
-/// </summary>
-public sealed class HttpHandleResolver(HttpClient http, Uri plcDirectory) : IHandleResolver
+/// <summary>The handle a DID document claims, through AtSync.AtProto's cached <see cref="IDidResolver"/> (PLC directory / did:web).</summary>
+public sealed class DidDocumentHandleResolver(IDidResolver resolver) : IHandleResolver
 {
     public async Task<string?> ResolveHandleAsync(string did, CancellationToken cancellationToken)
     {
-        Uri url;
-        if (did.StartsWith("did:plc:", StringComparison.Ordinal))
+        if (!Did.TryParse(did, out var parsed)) return null;
+        try
         {
-            url = new Uri(plcDirectory, "/" + Uri.EscapeDataString(did));
+            var document = await resolver.ResolveAsync(parsed, cancellationToken).ConfigureAwait(false);
+            return document.Handle?.Value.ToLowerInvariant();
         }
-        else if (did.StartsWith("did:web:", StringComparison.Ordinal))
-        {
-            url = new Uri($"https://{Uri.UnescapeDataString(did["did:web:".Length..])}/.well-known/did.json");
-        }
-        else
+        catch (DidResolutionException)
         {
             return null;
         }
-        using var response = await http.GetAsync(url, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode) return null;
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var document = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!document.RootElement.TryGetProperty("id", out var id) || id.GetString() != did) return null;
-        if (!document.RootElement.TryGetProperty("alsoKnownAs", out var aka) || aka.ValueKind != JsonValueKind.Array) return null;
-        foreach (var entry in aka.EnumerateArray())
-        {
-            if (entry.GetString() is { } value && value.StartsWith("at://", StringComparison.Ordinal) && value.Length > 5)
-            {
-                return value[5..].ToLowerInvariant();
-            }
-        }
-        return null;
     }
 }

@@ -1,0 +1,128 @@
+using System.Globalization;
+using AtSync.AtProto;
+using AtSync.AtProto.DagCbor;
+using Wire = AtSync.AtProto.EventStream;
+
+namespace AtSync.Firehose.Events;
+
+/// <summary>
+/// Decodes frames with AtSync.AtProto's <see cref="Wire.FrameDecoder"/> and keeps what the Firehose needs: of a commit,
+/// only the <c>net.vza.forum.*</c> operations, with <c>net.vza.forum.post</c> records read from the CAR (CID-checked).
+/// Any malformed input becomes a <see cref="StreamDecodeException"/>.
+/// </summary>
+public sealed class AtProtoStreamDecoder : IStreamDecoder
+{
+    public StreamEvent DecodeRepoFrame(ReadOnlyMemory<byte> frame) => Decode(frame, labels: false);
+
+    public StreamEvent DecodeLabelFrame(ReadOnlyMemory<byte> frame) => Decode(frame, labels: true);
+
+    private static StreamEvent Decode(ReadOnlyMemory<byte> frame, bool labels)
+    {
+        Wire.FirehoseEvent decoded;
+        try
+        {
+            decoded = labels ? Wire.FrameDecoder.DecodeLabelFrame(frame) : Wire.FrameDecoder.DecodeRepoFrame(frame);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new StreamDecodeException(ex is AtProtoDataException data ? data.Message : $"{ex.GetType().Name} while decoding", ex);
+        }
+        return decoded switch
+        {
+            Wire.CommitEvent commit => Commit(commit),
+            Wire.IdentityEvent identity => new IdentityEvent(identity.Seq, identity.Did, identity.Handle, Time(identity.Time)),
+            Wire.AccountEvent account => new AccountEvent(account.Seq, account.Did, account.Active, account.Status, Time(account.Time)),
+            Wire.SyncEvent sync => new PassThroughEvent(sync.Seq, "sync", Time(sync.Time)),
+            Wire.LabelsEvent labelsEvent => new LabelsEvent(labelsEvent.Seq, [.. labelsEvent.Labels.Select(Label)]),
+            Wire.InfoEvent info => new InfoEvent(info.Name, info.Message),
+            Wire.ErrorEvent error => new ErrorEvent(error.Error, error.Message),
+            Wire.UnknownEvent unknown => new UnknownEvent(null, unknown.Type),
+            _ => new UnknownEvent(decoded.Sequence, decoded.GetType().Name),
+        };
+    }
+
+    private static CommitEvent Commit(Wire.CommitEvent commit)
+    {
+        List<ForumOp>? forumOps = null;
+        var other = 0;
+        foreach (var op in commit.Ops)
+        {
+            if (!op.Path.StartsWith(ForumPostRecord.CollectionPrefix, StringComparison.Ordinal))
+            {
+                other++;
+                continue;
+            }
+            forumOps ??= [];
+            forumOps.Add(ForumOpOf(commit, op));
+        }
+        return new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), (IReadOnlyList<ForumOp>?)forumOps ?? [], other);
+    }
+
+    private static ForumOp ForumOpOf(Wire.CommitEvent commit, Wire.RepoOp op)
+    {
+        var action = op.Action switch
+        {
+            Wire.RepoAction.Create => ForumOp.Create,
+            Wire.RepoAction.Update => ForumOp.Update,
+            _ => ForumOp.Delete,
+        };
+        var cid = op.Cid?.ToString();
+        if (action == ForumOp.Delete || op.Collection != ForumPostRecord.Collection)
+        {
+            return new ForumOp(action, op.Collection, op.RecordKey, cid, null, null);
+        }
+        try
+        {
+            if (!commit.TryGetRecord(op, out var value))
+            {
+                return new ForumOp(action, op.Collection, op.RecordKey, cid, null, "record block missing from the commit");
+            }
+            var (post, problem) = ReadPost(value);
+            return new ForumOp(action, op.Collection, op.RecordKey, cid, post, problem);
+        }
+        catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            return new ForumOp(action, op.Collection, op.RecordKey, cid, null, ex.Message);
+        }
+    }
+
+    /// <summary>Reads a <c>net.vza.forum.post</c> record; a missing required field is a problem, not an exception.</summary>
+    public static (ForumPostRecord? Post, string? Problem) ReadPost(DagCborValue value)
+    {
+        if (value.Kind != DagCborKind.Map) return (null, "record is not a map");
+        var map = value.AsMap();
+        if (map.TryGetString("$type"u8, out var type) && type != ForumPostRecord.Collection) return (null, $"record $type is {type}");
+        if (!map.TryGetString("text"u8, out var text)) return (null, "record has no text");
+        if (!map.TryGetMap("forum"u8, out var forumMap) || StrongRefOf(forumMap) is not { } forum) return (null, "record has no forum reference");
+        map.TryGetString("createdAt"u8, out var createdAt);
+        var subject = map.TryGetString("subject"u8, out var s) ? s : null;
+        StrongRef? root = null, parent = null;
+        if (map.TryGetMap("reply"u8, out var reply))
+        {
+            root = reply.TryGetMap("root"u8, out var rootMap) ? StrongRefOf(rootMap) : null;
+            parent = reply.TryGetMap("parent"u8, out var parentMap) ? StrongRefOf(parentMap) : null;
+            if (root is null) return (null, "reply has no root reference");
+        }
+        var topicType = map.TryGetString("topicType"u8, out var tt) ? tt : null;
+        return (new ForumPostRecord(text, createdAt.Length > 0 ? createdAt : null, forum, subject, root, parent, topicType,
+            Flag(map, "enableBbcode"u8), Flag(map, "enableSmilies"u8), Flag(map, "enableSignature"u8)), null);
+    }
+
+    private static bool Flag(DagCborMap map, ReadOnlySpan<byte> key) =>
+        !map.TryGetValue(key, out var value) || value.Kind != DagCborKind.Boolean || value.AsBoolean();
+
+    private static StrongRef? StrongRefOf(DagCborMap map) =>
+        map.TryGetString("uri"u8, out var uri) && uri.StartsWith("at://", StringComparison.Ordinal) && map.TryGetString("cid"u8, out var cid)
+            ? new StrongRef(uri, cid)
+            : null;
+
+    private static LabelRecord Label(Wire.Label label) =>
+        new(label.Src, label.Uri, label.Cid, label.Val, label.Neg, TimeOrNull(label.Cts), TimeOrNull(label.Exp));
+
+    private static DateTimeOffset Time(string value) => TimeOrNull(value) ?? DateTimeOffset.UnixEpoch;
+
+    private static DateTimeOffset? TimeOrNull(string? value) =>
+        value is not null && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+            ? parsed
+            : null;
+}

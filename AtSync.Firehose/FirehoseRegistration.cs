@@ -1,0 +1,74 @@
+using AtSync.AtProto.Identity;
+using AtSync.Core.Settings;
+using AtSync.Firehose.Events;
+using AtSync.Firehose.Health;
+using AtSync.Firehose.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace AtSync.Firehose;
+
+public static class FirehoseRegistration
+{
+    public const string RelayHealthCheckName = "relay";
+    public const string LabelsHealthCheckName = "labeler";
+
+    /// <summary>
+    /// The Firehose on a host that already has <c>AddAtSyncDatabase()</c>: settings (forum, network, <c>Firehose</c>
+    /// tuning), the stream processors as a hosted service, metrics and the stream health checks.
+    /// </summary>
+    public static TBuilder AddFirehose<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddForumSettings();
+        builder.AddNetworkSettings();
+        builder.Services.AddOptions<FirehoseOptions>()
+            .Bind(builder.Configuration.GetSection(FirehoseOptions.Section))
+            .Configure(options =>
+            {
+                var replay = builder.Configuration[FirehoseOptions.ReplayFileSetting];
+                if (!string.IsNullOrWhiteSpace(replay)) options.ReplayFile = replay;
+            })
+            .Validate(options => options.BatchMaxDelay > TimeSpan.Zero && options.IdleTimeout > TimeSpan.Zero
+                && options.ReconnectInitialDelay > TimeSpan.Zero && options.ReconnectMaxDelay >= options.ReconnectInitialDelay,
+                "Firehose timings must be positive (Firehose__BatchMaxDelay, Firehose__IdleTimeout, Firehose__Reconnect*)")
+            .Validate(options => string.IsNullOrWhiteSpace(options.ReplayFile) || File.Exists(options.ReplayFile),
+                $"{FirehoseOptions.ReplayFileSetting} names a file that does not exist")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<FirehoseMetrics>();
+        builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();
+        builder.Services.AddHttpClient(nameof(DidResolver), client => client.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton<IDidResolver>(services => new DidResolver(
+            services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(DidResolver)),
+            new DidResolverOptions { PlcDirectory = new Uri(services.GetRequiredService<IOptions<NetworkOptions>>().Value.PlcDirectoryUrl) },
+            services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();
+        builder.Services.AddSingleton<HandleDirectory>();
+        builder.Services.AddSingleton(services =>
+        {
+            var forum = services.GetRequiredService<IOptions<ForumOptions>>().Value;
+            var network = services.GetRequiredService<IOptions<NetworkOptions>>().Value;
+            return new FirehoseIdentity(forum.Did, network.LabelerDid);
+        });
+        builder.Services.AddSingleton<ForumStore>();
+        builder.Services.AddSingleton<FirehoseStreams>();
+        builder.Services.AddHostedService<FirehoseWorker>();
+
+        var startedAt = DateTimeOffset.UtcNow;
+        builder.Services.AddHealthChecks()
+            .Add(new HealthCheckRegistration(RelayHealthCheckName, services =>
+            {
+                var streams = services.GetRequiredService<FirehoseStreams>();
+                return new StreamHealthCheck(streams.Repo, streams.Options, services.GetRequiredService<TimeProvider>(), startedAt, requireActivity: true);
+            }, HealthStatus.Unhealthy, ["ready"]))
+            .Add(new HealthCheckRegistration(LabelsHealthCheckName, services =>
+            {
+                var streams = services.GetRequiredService<FirehoseStreams>();
+                // The labeler is quiet for long stretches: only its connection is checked, and losing it degrades.
+                return new StreamHealthCheck(streams.Labels, streams.Options, services.GetRequiredService<TimeProvider>(), startedAt, requireActivity: false);
+            }, HealthStatus.Degraded, ["ready"]));
+        return builder;
+    }
+}

@@ -1,0 +1,73 @@
+using AtSync.Core.Settings;
+using AtSync.Firehose.Events;
+using AtSync.Firehose.Ingest;
+using AtSync.Firehose.Processing;
+using AtSync.Firehose.Storage;
+using Microsoft.Extensions.Options;
+
+namespace AtSync.Firehose;
+
+/// <summary>
+/// Builds the Firehose's two streams: <c>firehose</c> (the relay's subscribeRepos, or a capture file) and
+/// <c>labels</c> (the labeler's subscribeLabels). Each has its own state (health), cursor row and processor.
+/// </summary>
+public sealed class FirehoseStreams(
+    IOptions<FirehoseOptions> firehoseOptions,
+    IOptions<NetworkOptions> networkOptions,
+    ForumStore store,
+    IStreamDecoder decoder,
+    FirehoseMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    public const string RepoService = "firehose";
+    public const string LabelService = "labels";
+    public const string SubscribeReposPath = "/xrpc/com.atproto.sync.subscribeRepos";
+    public const string SubscribeLabelsPath = "/xrpc/com.atproto.label.subscribeLabels";
+
+    public StreamState Repo { get; } = new(RepoService);
+
+    public StreamState Labels { get; } = new(LabelService);
+
+    public FirehoseOptions Options => firehoseOptions.Value;
+
+    public StreamProcessor CreateRepoProcessor()
+    {
+        var options = firehoseOptions.Value;
+        IFrameSource source = string.IsNullOrWhiteSpace(options.ReplayFile)
+            ? new WebSocketFrameSource(StreamUrl(networkOptions.Value.RelayUrl, SubscribeReposPath), Repo, options, metrics, time,
+                loggers.CreateLogger<WebSocketFrameSource>())
+            : new CaptureFileSource(options.ReplayFile, Repo, options, time, loggers.CreateLogger<CaptureFileSource>());
+        return new StreamProcessor(RepoService, source, decoder.DecodeRepoFrame, store, Repo, options, metrics, time,
+            loggers.CreateLogger<StreamProcessor>());
+    }
+
+    public StreamProcessor? CreateLabelProcessor()
+    {
+        var options = firehoseOptions.Value;
+        if (!options.LabelsEnabled || string.IsNullOrWhiteSpace(networkOptions.Value.LabelerUrl))
+        {
+            Labels.IsReplay = true; // no socket expected: the health check does not ask for one
+            return null;
+        }
+        var source = new WebSocketFrameSource(StreamUrl(networkOptions.Value.LabelerUrl, SubscribeLabelsPath), Labels, options, metrics, time,
+            loggers.CreateLogger<WebSocketFrameSource>());
+        return new StreamProcessor(LabelService, source, decoder.DecodeLabelFrame, store, Labels, options, metrics, time,
+            loggers.CreateLogger<StreamProcessor>());
+    }
+
+    /// <summary>A ws(s) URL for a stream: http(s) becomes ws(s); a bare host gets the method's XRPC path.</summary>
+    public static Uri StreamUrl(string configured, string xrpcPath)
+    {
+        var builder = new UriBuilder(configured);
+        builder.Scheme = builder.Scheme switch
+        {
+            "http" => "ws",
+            "https" => "wss",
+            _ => builder.Scheme,
+        };
+        if (builder.Uri.IsDefaultPort) builder.Port = -1;
+        if (builder.Path is "" or "/") builder.Path = xrpcPath;
+        return builder.Uri;
+    }
+}

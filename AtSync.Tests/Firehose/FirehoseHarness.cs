@@ -1,0 +1,175 @@
+using System.Globalization;
+using AtSync.Core.Settings;
+using AtSync.Core.Storage;
+using AtSync.Firehose;
+using AtSync.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
+
+namespace AtSync.Tests.Firehose;
+
+/// <summary>
+/// The Firehose as Program.cs composes it (service defaults, database, AddFirehose), in-process on 127.0.0.1:0,
+/// against a test database and loopback peers; metric collectors attached before it starts.
+/// </summary>
+public sealed class FirehoseHarness : IAsyncDisposable
+{
+    public const string ForumDid = ServiceSettings.ForumDid;
+    public const string LabelerDid = "did:plc:labelerlabelerlabeler01";
+
+    private readonly WebApplication _app;
+    private readonly List<IDisposable> _collectors = [];
+
+    private FirehoseHarness(WebApplication app, TestDatabase database)
+    {
+        _app = app;
+        Database = database;
+        var factory = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        Events = Collect<long>(factory, FirehoseMetrics.EventsName);
+        ForumOps = Collect<long>(factory, FirehoseMetrics.ForumOpsName);
+        Skipped = Collect<long>(factory, FirehoseMetrics.SkippedName);
+        DecodeErrors = Collect<long>(factory, FirehoseMetrics.DecodeErrorsName);
+        Reconnects = Collect<long>(factory, FirehoseMetrics.ReconnectsName);
+        Labels = Collect<long>(factory, FirehoseMetrics.LabelsName);
+        BatchCommits = Collect<double>(factory, FirehoseMetrics.BatchCommitName);
+        FrameToCommit = Collect<double>(factory, FirehoseMetrics.FrameToCommitName);
+        Lag = Collect<double>(factory, FirehoseMetrics.LagName);
+    }
+
+    public TestDatabase Database { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public Uri BaseAddress => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public MetricCollector<long> Events { get; }
+    public MetricCollector<long> ForumOps { get; }
+    public MetricCollector<long> Skipped { get; }
+    public MetricCollector<long> DecodeErrors { get; }
+    public MetricCollector<long> Reconnects { get; }
+    public MetricCollector<long> Labels { get; }
+    public MetricCollector<double> BatchCommits { get; }
+    public MetricCollector<double> FrameToCommit { get; }
+    public MetricCollector<double> Lag { get; }
+
+    public AtSyncTables Tables => Database.Tables;
+
+    /// <summary>Sum of a counter's measurements whose tag <paramref name="tag"/> equals <paramref name="value"/> (all when null).</summary>
+    public static long Sum(MetricCollector<long> collector, string? tag = null, string? value = null) =>
+        collector.GetMeasurementSnapshot()
+            .Where(m => tag is null || (m.Tags.TryGetValue(tag, out var v) && Equals(v?.ToString(), value)))
+            .Sum(m => m.Value);
+
+    public static async Task<FirehoseHarness> StartAsync(
+        TestDatabase database, Uri relayUrl, Uri? labelerUrl = null, Uri? plcUrl = null, IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:phpbb"] = database.ConnectionString,
+            [SettingNames.TablePrefix] = database.Prefix,
+            [SettingNames.ForumDid] = ForumDid,
+            [SettingNames.ForumPdsUrl] = "http://127.0.0.1:9",
+            [SettingNames.RelayUrl] = relayUrl.ToString(),
+            [SettingNames.LabelerDid] = LabelerDid,
+            [SettingNames.LabelerUrl] = (labelerUrl ?? new Uri("ws://127.0.0.1:9")).ToString(),
+            [SettingNames.PlcDirectoryUrl] = (plcUrl ?? new Uri("http://127.0.0.1:9")).ToString(),
+            ["Firehose:LabelsEnabled"] = labelerUrl is null ? "false" : "true",
+            ["Firehose:ReconnectInitialDelay"] = "00:00:00.100",
+            ["Firehose:ReconnectMaxDelay"] = "00:00:01",
+            ["Firehose:IdleTimeout"] = "00:00:02",
+            ["Firehose:ConnectTimeout"] = "00:00:05",
+            ["Firehose:BatchMaxDelay"] = "00:00:00.100",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "AtSync.Firehose" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.AddServiceDefaults();
+        builder.AddAtSyncDatabase();
+        builder.AddFirehose();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        var harness = new FirehoseHarness(app, database);
+        await app.StartAsync();
+        return harness;
+    }
+
+    /// <summary>Applies the schema (core + firehose migrations) and maps one phpBB forum to a board AT-URI.</summary>
+    public static async Task<uint> PrepareForumAsync(TestDatabase database, string boardUri, string name = "General")
+    {
+        await using (var dataSource = new MySqlDataSource(database.ConnectionString))
+        {
+            await new SchemaMigrator(dataSource, database.Tables, TimeProvider.System, NullLogger<SchemaMigrator>.Instance)
+                .MigrateAsync(SchemaMigrations.All, CancellationToken.None);
+        }
+        await using var connection = await database.OpenAsync();
+        await using var forum = new MySqlCommand($"""
+            INSERT INTO {database.Tables.PhpbbForums} (forum_name, forum_parents, forum_desc, forum_rules, forum_type) VALUES (@name, '', '', '', 1)
+            """, connection);
+        forum.Parameters.AddWithValue("@name", name);
+        await forum.ExecuteNonQueryAsync();
+        var forumId = (uint)forum.LastInsertedId;
+        await using var map = new MySqlCommand($"INSERT INTO {database.Tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (@id, @uri, '', 'general')", connection);
+        map.Parameters.AddWithValue("@id", forumId);
+        map.Parameters.AddWithValue("@uri", boardUri);
+        await map.ExecuteNonQueryAsync();
+        return forumId;
+    }
+
+    public async Task<long?> CursorAsync(string service)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT cursor_value FROM {Tables.Cursors} WHERE service = @s", connection);
+        command.Parameters.AddWithValue("@s", service);
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until the stream's stored cursor reaches <paramref name="seq"/>.</summary>
+    public async Task WaitForCursorAsync(string service, long seq, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        long? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await CursorAsync(service);
+            if (last >= seq) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"cursor '{service}' did not reach {seq} (last {last?.ToString(CultureInfo.InvariantCulture) ?? "none"})");
+    }
+
+    public Task StopAsync() => _app.StopAsync();
+
+    private MetricCollector<T> Collect<T>(System.Diagnostics.Metrics.IMeterFactory factory, string instrument) where T : struct
+    {
+        var collector = new MetricCollector<T>(factory, FirehoseMetrics.MeterName, instrument);
+        _collectors.Add(collector);
+        return collector;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await _app.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            foreach (var collector in _collectors) collector.Dispose();
+            await _app.DisposeAsync();
+        }
+    }
+}
