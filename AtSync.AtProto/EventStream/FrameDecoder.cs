@@ -28,7 +28,7 @@ public static class FrameDecoder
 
         var reader = new DagCborReader(frame, options.DagCbor);
         ReadHeader(ref reader, out var op, out var typeStart, out var typeLength);
-        var type = frame.Span.Slice(typeStart, typeLength);
+        var type = typeLength < 0 ? default : frame.Span.Slice(typeStart, typeLength);
         FirehoseEvent result;
         if (op == -1)
         {
