@@ -39,9 +39,13 @@ public static class FirehoseRegistration
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<FirehoseMetrics>();
         builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();
-        builder.Services.AddHttpClient(nameof(DidResolver), client => client.Timeout = TimeSpan.FromSeconds(5));
+        // DID documents are fetched within a short budget before a batch (HandleDirectory), so this client fails fast
+        // instead of going through the default retry pipeline.
         builder.Services.AddSingleton<IDidResolver>(services => new DidResolver(
-            services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(DidResolver)),
+            new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            {
+                Timeout = TimeSpan.FromSeconds(5),
+            },
             new DidResolverOptions { PlcDirectory = new Uri(services.GetRequiredService<IOptions<NetworkOptions>>().Value.PlcDirectoryUrl) },
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();

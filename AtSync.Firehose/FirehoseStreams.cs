@@ -47,7 +47,7 @@ public sealed class FirehoseStreams(
         var options = firehoseOptions.Value;
         if (!options.LabelsEnabled || string.IsNullOrWhiteSpace(networkOptions.Value.LabelerUrl))
         {
-            Labels.IsReplay = true; // no socket expected: the health check does not ask for one
+            Labels.NoSocketReason = "disabled"; // no socket expected: the health check does not ask for one
             return null;
         }
         var source = new WebSocketFrameSource(StreamUrl(networkOptions.Value.LabelerUrl, SubscribeLabelsPath), Labels, options, metrics, time,

@@ -21,6 +21,9 @@ public sealed record AtSyncTables(string Prefix)
     /// <summary>Firehose: account status per DID from <c>#account</c> events (migration 100).</summary>
     public string Accounts => Prefix + "atproto_accounts";
 
+    /// <summary>Firehose: the commit revision of the last operation applied to each forum record (migration 100).</summary>
+    public string RecordRevisions => Prefix + "atproto_record_revs";
+
     public string PhpbbUsers => Prefix + "users";
     public string PhpbbForums => Prefix + "forums";
     public string PhpbbTopics => Prefix + "topics";

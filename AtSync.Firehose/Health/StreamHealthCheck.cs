@@ -35,7 +35,7 @@ public sealed class StreamHealthCheck(StreamState state, FirehoseOptions options
         {
             return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, string.Join("; ", failures)));
         }
-        var description = state.IsReplay ? "replaying a capture file" : "connected";
+        var description = state.NoSocketReason ?? "connected";
         if (state.LastMessageAt is { } last) description += $", last message {Seconds(now - last)} s ago";
         description += state.CursorSavedAt is { } cursor ? $", cursor saved {Seconds(now - cursor)} s ago" : ", no cursor yet (first run)";
         return Task.FromResult(HealthCheckResult.Healthy(description));

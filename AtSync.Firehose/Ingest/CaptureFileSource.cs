@@ -35,7 +35,7 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
 
     public async Task RunAsync(ChannelWriter<ReceivedFrame> output, Func<long?> resumeCursor, CancellationToken cancellationToken)
     {
-        state.IsReplay = true;
+        state.NoSocketReason = "replaying a capture file";
         await using var stream = Open(path);
         state.MarkConnected(time.GetUtcNow());
         LogStarted(path, resumeCursor()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");

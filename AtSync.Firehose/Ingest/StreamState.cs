@@ -16,8 +16,10 @@ public sealed class StreamState(string name)
 
     public bool IsConnected => Volatile.Read(ref _connected) == 1;
 
-    /// <summary>True for a replay source: there is no socket to be connected.</summary>
-    public bool IsReplay { get; set; }
+    /// <summary>Why no socket is expected (a capture-file replay, a disabled stream); null when one is.</summary>
+    public string? NoSocketReason { get; set; }
+
+    public bool IsReplay => NoSocketReason is not null;
 
     public DateTimeOffset? ConnectedSince => Read(ref _connectedSinceTicks);
 

@@ -44,6 +44,7 @@ public static class Outcomes
     public const string InvalidRecord = "invalid_record";
     public const string OtherCollection = "other_collection";
     public const string Duplicate = "duplicate";
+    public const string StaleRevision = "stale_revision";
     public const string UnknownPost = "unknown_post";
     public const string DeletedPost = "deleted_post";
     public const string AlreadyProcessed = "seq_not_after_cursor";

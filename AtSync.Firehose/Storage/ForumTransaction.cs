@@ -74,6 +74,23 @@ internal sealed class ForumTransaction(
         }
         var uri = op.Uri(commit.Repo);
         var time = Unix(commit.Time);
+        // Revisions (TIDs) grow with every commit of a repository: an operation not newer than the last one applied to
+        // this record is a replay (or arrived late) and changes nothing.
+        await using (var revision = Command($"SELECT rev FROM {t.RecordRevisions} WHERE at_uri = @uri FOR UPDATE"))
+        {
+            revision.Parameters.AddWithValue("@uri", uri);
+            if (await revision.ExecuteScalarAsync(ct).ConfigureAwait(false) is string stored && string.CompareOrdinal(commit.Rev, stored) <= 0)
+            {
+                outcome.Skip(Outcomes.StaleRevision);
+                return;
+            }
+        }
+        await using (var record = Command($"INSERT INTO {t.RecordRevisions} (at_uri, rev) VALUES (@uri, @rev) ON DUPLICATE KEY UPDATE rev = VALUES(rev)"))
+        {
+            record.Parameters.AddWithValue("@uri", uri);
+            record.Parameters.AddWithValue("@rev", commit.Rev);
+            await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
         if (op.Action == ForumOp.Delete)
         {
             await DeletePostAsync(uri, time, ct).ConfigureAwait(false);
@@ -122,9 +139,9 @@ internal sealed class ForumTransaction(
     }
 
     /// <summary>
-    /// The AT-URI is already a phpBB post. A create, or a record whose mapping is not yet confirmed, is the echo of a
-    /// post AtSync published (or a replay): only the mapping's CID and sync status change. An update with a new CID of a
-    /// confirmed post is an edit.
+    /// The AT-URI is already a phpBB post. While its mapping is not confirmed (the QueueWorker published it and the
+    /// network echoes it back), only the mapping's CID and sync status change. A confirmed post: a create or the same CID
+    /// is a replay (nothing changes), an update with a new CID is an edit.
     /// </summary>
     private async Task UpdateMappedPostAsync(uint postId, string storedCid, string status, string cid, ForumPostRecord record, string action, long time, CancellationToken ct)
     {
@@ -139,7 +156,13 @@ internal sealed class ForumTransaction(
             outcome.Skip(Outcomes.Duplicate);
             return;
         }
-        if (action == ForumOp.Create || !confirmed)
+        if (confirmed && action == ForumOp.Create)
+        {
+            // A create of a post already confirmed (a replay): the stored state is newer or equal.
+            outcome.Skip(Outcomes.Duplicate);
+            return;
+        }
+        if (!confirmed)
         {
             await using var echo = Command($"UPDATE {t.Posts} SET at_cid = @cid, sync_status = @status, updated_at = @time WHERE post_id = @id");
             echo.Parameters.AddWithValue("@cid", cid);

@@ -64,6 +64,9 @@ public sealed class LoopbackRelay : IAsyncDisposable
 
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>While set, every connection attempt is refused with this status.</summary>
+    public HttpStatusCode? RejectAll { get; set; }
+
     public static async Task<LoopbackRelay> StartAsync(string path)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -104,7 +107,8 @@ public sealed class LoopbackRelay : IAsyncDisposable
         Interlocked.Increment(ref _connections);
         var cursorText = context.Request.Query["cursor"].FirstOrDefault();
         _cursors.Enqueue(cursorText);
-        var behavior = _script.TryDequeue(out var next) ? next : new RelayBehavior();
+        var behavior = RejectAll is { } refusal ? new RelayBehavior { Reject = refusal }
+            : _script.TryDequeue(out var next) ? next : new RelayBehavior();
         if (behavior.Reject is { } status)
         {
             context.Response.StatusCode = (int)status;
@@ -145,6 +149,8 @@ public sealed class LoopbackRelay : IAsyncDisposable
                 {
                     if (behavior.DropAfter is { } drop && sent >= drop)
                     {
+                        // Let the client read what was sent (an abort resets the connection and can discard unread bytes).
+                        await Task.Delay(300, ct);
                         context.Abort();
                         return;
                     }

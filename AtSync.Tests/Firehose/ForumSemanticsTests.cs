@@ -1,0 +1,208 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using System.Text.Json;
+using AtSync.Firehose;
+using AtSync.Firehose.Events;
+using AtSync.Firehose.Synthetic;
+using AtSync.Tests.AtProto;
+using AtSync.Tests.Infrastructure;
+using MySqlConnector;
+using static AtSync.Tests.Firehose.ForumStreamTests;
+
+namespace AtSync.Tests.Firehose;
+
+/// <summary>Parked replies, echoes of mapped posts, identity and account events, labels: rows and metrics.</summary>
+public sealed class ForumSemanticsTests
+{
+    private const string Alice = "did:plc:aliceaaaaaaaaaaaaaaaaaaa";
+    private const string Bob = "did:plc:bobbbbbbbbbbbbbbbbbbbbbb";
+    private const string Carol = "did:plc:carolccccccccccccccccccc";
+    private static readonly string BoardUri = $"at://{FirehoseHarness.ForumDid}/net.vza.forum.board/3kboardgeneral";
+    private static readonly StrongRef Board = new(BoardUri, "bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5vadynilrvz6qcy");
+    private static readonly DateTimeOffset T0 = new(2026, 7, 4, 15, 0, 0, TimeSpan.Zero);
+
+    private static ForumPostRecord Topic(string subject, string text) => new(text, "2026-07-04T14:59:00.000Z", Board, subject, null, null, null);
+
+    private static ForumPostRecord Reply(StrongRef root, string text) => new(text, "2026-07-04T15:00:30.000Z", Board, null, root, root, null);
+
+    [Fact]
+    public async Task A_reply_before_its_topic_is_parked_then_applied_when_the_topic_arrives()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        using var frames = ForumFrameFactory.Create();
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+
+        // The topic's record is built first (its CID is the reply's root), but the relay delivers the reply first.
+        var topic = frames.Post(3, Alice, "3ktopic00001", Topic("Late topic", "root"), T0.AddMinutes(1));
+        var root = new StrongRef(topic.Uri, topic.RecordCid!);
+        var reply = frames.Post(1, Bob, "3kreply00001", Reply(root, "early reply"), T0);
+        var replyEdit = frames.Post(2, Bob, "3kreply00001", Reply(root, "early reply, edited while parked"), T0.AddSeconds(30), update: true);
+        relay.Publish([(1, reply.Frame), (2, replyEdit.Frame)]);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
+
+        var t = database.Tables;
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbPosts}"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.ParkedPosts} WHERE root_uri = '{topic.Uri}'"));
+
+        relay.Publish(3, topic.Frame);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 3);
+
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.ParkedPosts}"));
+        var posts = await RowsAsync(database, $"SELECT p.topic_id, p.post_text, ap.at_uri, ap.at_cid FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id ORDER BY p.post_id");
+        Assert.Equal([topic.Uri, reply.Uri], posts.Select(p => (string)p["at_uri"]!));
+        Assert.Equal(posts[0]["topic_id"], posts[1]["topic_id"]);
+        Assert.Equal("<t>early reply, edited while parked</t>", posts[1]["post_text"]);
+        Assert.Equal(replyEdit.RecordCid, posts[1]["at_cid"]);
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT topic_posts_approved FROM {t.PhpbbTopics}"));
+        Assert.Equal(2, FirehoseHarness.Sum(firehose.ForumOps, "action", "parked"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.ForumOps, "action", "unparked"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.ForumOps, "action", "reply"));
+    }
+
+    [Fact]
+    public async Task The_echo_of_a_post_already_mapped_updates_its_cid_and_status_without_a_second_post()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        var forumId = await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        using var frames = ForumFrameFactory.Create();
+        var t = database.Tables;
+
+        // A phpBB post the QueueWorker published: mapped to its AT-URI, CID not yet confirmed.
+        var echo = frames.Post(10, Alice, "3kfromphpbb1", Topic("Written on phpBB", "hello"), T0);
+        await database.ExecuteAsync($"""
+            INSERT INTO {t.PhpbbTopics} (forum_id, topic_title, topic_posts_approved, topic_visibility) VALUES ({forumId}, 'Written on phpBB', 1, 1);
+            INSERT INTO {t.PhpbbPosts} (post_id, topic_id, forum_id, poster_id, post_subject, post_text, post_visibility) VALUES (77, LAST_INSERT_ID(), {forumId}, 2, 'Written on phpBB', '<t>hello</t>', 1);
+            INSERT INTO {t.Posts} (post_id, at_uri, at_cid, author_did, is_topic_starter, sync_status) VALUES (77, '{echo.Uri}', NULL, '{Alice}', 1, 'pending');
+            """);
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        relay.Publish(10, echo.Frame);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 10);
+
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbPosts}"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbTopics}"));
+        var mapping = await RowAsync(database, $"SELECT at_cid, sync_status FROM {t.Posts} WHERE post_id = 77");
+        Assert.Equal(echo.RecordCid, mapping["at_cid"]);
+        Assert.Equal("synced", mapping["sync_status"]);
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbUsers}"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.ForumOps, "action", "echo"));
+        Assert.Equal(0, FirehoseHarness.Sum(firehose.ForumOps, "action", "topic"));
+    }
+
+    [Fact]
+    public async Task Users_are_named_from_the_did_document_handle_deduplicated_and_follow_identity_and_account_events()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        var t = database.Tables;
+        // A phpBB user already holds the name Alice's handle would get (phpBB compares username_clean).
+        await database.ExecuteAsync($"""
+            INSERT INTO {t.PhpbbUsers} (username, username_clean, user_permissions, user_sig) VALUES ('Alice.Example.COM', 'alice.example.com', '', '')
+            """);
+        await using var plc = await LoopbackHttpServer.StartAsync();
+        plc.Handler = async (context, request) =>
+        {
+            var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
+            var handle = did switch { Alice => "alice.example.com", Bob => "bob.example.com", _ => null };
+            if (handle is null)
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new { id = did, alsoKnownAs = new[] { $"at://{handle}" } }));
+        };
+        using var frames = ForumFrameFactory.Create();
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Names", "x"), T0);
+        var root = new StrongRef(topic.Uri, topic.RecordCid!);
+        relay.Publish([
+            (1, topic.Frame),
+            (2, frames.Post(2, Bob, "3kreply00001", Reply(root, "y"), T0.AddMinutes(1)).Frame),
+            (3, frames.Post(3, Carol, "3kreply00002", Reply(root, "z"), T0.AddMinutes(2)).Frame),
+            (4, ForumFrameFactory.Identity(4, Alice, "alice.new.example", T0.AddMinutes(3))),
+            (5, ForumFrameFactory.Account(5, Bob, false, "deactivated", T0.AddMinutes(4))),
+            (6, ForumFrameFactory.Account(6, Carol, false, "takendown", T0.AddMinutes(4))),
+            (7, ForumFrameFactory.Account(7, Carol, true, null, T0.AddMinutes(5))),
+            (8, ForumFrameFactory.Identity(8, "did:plc:strangerssssssssssssssss", "stranger.example", T0.AddMinutes(5))),
+        ]);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, plcUrl: plc.BaseUri);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 8);
+
+        var users = await RowsAsync(database, $"""
+            SELECT au.did, au.handle, u.username, u.username_clean, u.user_type, u.user_inactive_reason, u.user_posts
+            FROM {t.Users} au JOIN {t.PhpbbUsers} u ON u.user_id = au.user_id ORDER BY au.did
+            """);
+        Assert.Equal([Alice, Bob, Carol], users.Select(u => (string)u["did"]!));
+        Assert.Equal("alice.example.com (2)", users[0]["username"]);
+        Assert.Equal("alice.example.com (2)", users[0]["username_clean"]);
+        Assert.Equal("alice.new.example", users[0]["handle"]);
+        Assert.Equal("bob.example.com", users[1]["username"]);
+        Assert.Equal("did-plc-carolccccccccccccccccccc", users[2]["username"]);
+        // Bob deactivated: marked inactive (USER_INACTIVE, INACTIVE_MANUAL), his post kept. Carol reactivated.
+        Assert.Equal(1L, users[1]["user_type"]);
+        Assert.Equal(3L, users[1]["user_inactive_reason"]);
+        Assert.Equal(1L, users[1]["user_posts"]);
+        Assert.Equal(0L, users[2]["user_type"]);
+        Assert.Equal(3L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbPosts} WHERE post_visibility = 1"));
+        Assert.Equal("deactivated", await database.ScalarAsync<string>($"SELECT status FROM {t.Accounts} WHERE did = '{Bob}'"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.ForumOps, "action", "identity"));
+        Assert.Equal(3, FirehoseHarness.Sum(firehose.ForumOps, "action", "account"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Skipped, "reason", "unlinked_user"));
+    }
+
+    [Fact]
+    public async Task Labels_from_the_labeler_hide_and_unhide_mapped_posts_and_keep_their_own_cursor()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        var forumId = await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        using var frames = ForumFrameFactory.Create();
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        await using var labeler = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeLabelsPath);
+        var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Labelled", "x"), T0);
+        var root = new StrongRef(topic.Uri, topic.RecordCid!);
+        var reply = frames.Post(2, Bob, "3kreply00001", Reply(root, "spam"), T0.AddMinutes(1));
+        relay.Publish([(1, topic.Frame), (2, reply.Frame)]);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, labelerUrl: labeler.Url);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
+        var t = database.Tables;
+
+        var at = T0.AddMinutes(10);
+        labeler.Publish([
+            (100, ForumFrameFactory.Labels(100,
+                new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", false, at, null),
+                new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, null, "!warn", false, at, null),
+                new LabelRecord("did:plc:someotherlabelerxxxxxxxx", topic.Uri, null, "!hide", false, at, null),
+                new LabelRecord(FirehoseHarness.LabelerDid, "at://did:plc:nobody/net.vza.forum.post/3kx", null, "!hide", false, at, null))),
+        ]);
+        await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 100);
+
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{topic.Uri}'"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT topic_posts_approved FROM {t.PhpbbTopics}"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT topic_posts_softdeleted FROM {t.PhpbbTopics}"));
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT forum_posts_approved FROM {t.PhpbbForums} WHERE forum_id = {forumId}"));
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Labels}"));
+        Assert.Equal("!warn", await database.ScalarAsync<string>($"SELECT label_value FROM {t.Labels} WHERE subject_uri = '{topic.Uri}'"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Skipped, "reason", "foreign_labeler"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Skipped, "reason", "unmapped_subject"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Labels, "outcome", "hidden"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Labels, "outcome", "stored"));
+
+        // The labeler negates the hide: the reply is visible again and the counters are back.
+        labeler.Publish(101, ForumFrameFactory.Labels(101, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", true, at.AddMinutes(1), null)));
+        await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 101);
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT topic_posts_approved FROM {t.PhpbbTopics}"));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT topic_posts_softdeleted FROM {t.PhpbbTopics}"));
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT forum_posts_approved FROM {t.PhpbbForums} WHERE forum_id = {forumId}"));
+        Assert.Equal(1, FirehoseHarness.Sum(firehose.Labels, "outcome", "unhidden"));
+        Assert.Equal(2L, await firehose.CursorAsync(FirehoseStreams.RepoService));
+    }
+}
