@@ -215,14 +215,14 @@ public sealed partial class StreamProcessor(
             }
             catch (Exception ex) when (ForumStore.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                LogRetry(service, ex.GetType().Name, delay.TotalMilliseconds);
+                LogRetry(service, Describe(ex), delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
             {
                 // A row the database refuses: apply the events one by one so only the offending one is set aside.
-                LogBatchRejected(service, ex.GetType().Name, batch.Events.Count);
+                LogBatchRejected(service, Describe(ex), batch.Events.Count);
                 return await CommitOneByOneAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -249,6 +249,10 @@ public sealed partial class StreamProcessor(
         Merge(total, await store.ApplyAsync(service, [], batch.Cursor, now, cancellationToken).ConfigureAwait(false));
         return total;
     }
+
+    /// <summary>Exception type and MySQL error code: never the message (it can name hosts and users).</summary>
+    private static string Describe(Exception exception) =>
+        exception is MySqlConnector.MySqlException mysql ? $"{exception.GetType().Name} {mysql.ErrorCode} ({mysql.Number})" : exception.GetType().Name;
 
     private static void Merge(BatchOutcome into, BatchOutcome from)
     {

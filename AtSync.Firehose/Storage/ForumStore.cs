@@ -11,8 +11,13 @@ namespace AtSync.Firehose.Storage;
 /// </summary>
 public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, HandleDirectory handles)
 {
-    /// <summary>The session mark the outbox triggers read (<c>OutboxOrigin</c>): posts the Firehose writes are not published back.</summary>
-    private const string MarkOrigin = "SET @atsync_origin = 'firehose'";
+    /// <summary>
+    /// The session mark the outbox triggers read (<c>@atsync_origin</c>): posts the Firehose writes are not published back.
+    /// The statement is built server-side (CHAR(64) is '@') because MySqlConnector treats any <c>@name</c> in command
+    /// text as a parameter and rejects it unless the connection string allows user variables, which deployments don't.
+    /// </summary>
+    private const string MarkOrigin =
+        "PREPARE atsync_mark FROM CONCAT('SET ', CHAR(64), 'atsync_origin = ''firehose'''); EXECUTE atsync_mark; DEALLOCATE PREPARE atsync_mark";
 
     public AtSyncTables Tables => tables;
 
@@ -63,7 +68,7 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
             || mysql.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout
                 or MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired
                 or MySqlErrorCode.ServerShutdown or MySqlErrorCode.QueryInterrupted
-            || (int)mysql.ErrorCode is 2006 or 2013 or 0,
+            || (int)mysql.ErrorCode is 2006 or 2013,
         InvalidOperationException or System.Net.Sockets.SocketException or IOException or TimeoutException => true,
         _ => false,
     };

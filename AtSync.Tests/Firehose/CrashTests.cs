@@ -85,6 +85,7 @@ public sealed class CrashTests
     private static Dictionary<string, string?> Settings(TestDatabase database, string capture)
     {
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
+        settings[SettingNames.ConnectionString] = new MySqlConnector.MySqlConnectionStringBuilder(database.ConnectionString) { AllowUserVariables = false }.ConnectionString;
         settings[FirehoseOptions.ReplayFileSetting] = capture;
         settings["Firehose__LabelsEnabled"] = "false";
         settings["Firehose__BatchSize"] = "200";

@@ -74,7 +74,8 @@ public sealed class FirehoseHarness : IAsyncDisposable
     {
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:phpbb"] = database.ConnectionString,
+            // As deployed: no "Allow User Variables", so a parameter the code forgets to bind fails instead of reading NULL.
+            ["ConnectionStrings:phpbb"] = new MySqlConnectionStringBuilder(database.ConnectionString) { AllowUserVariables = false }.ConnectionString,
             [SettingNames.TablePrefix] = database.Prefix,
             [SettingNames.ForumDid] = ForumDid,
             [SettingNames.ForumPdsUrl] = "http://127.0.0.1:9",
