@@ -107,7 +107,23 @@ internal static class QuickBench
             }
         }
 
-        Console.WriteLine($"{cases:N0} truncations, {errors:N0} errors, {sw.Elapsed.TotalSeconds:N2} s, {sw.Elapsed.TotalMicroseconds / cases:N2} µs each");
+        Console.WriteLine($"DecodeRepoFrame (throws): {cases:N0} truncations, {errors:N0} errors, {sw.Elapsed.TotalSeconds:N2} s, {sw.Elapsed.TotalMicroseconds / cases:N2} µs each");
+
+        cases = errors = 0;
+        sw.Restart();
+        foreach (var frame in frames)
+        {
+            for (var length = 0; length < frame.Length; length++)
+            {
+                cases++;
+                if (!FrameDecoder.TryDecodeRepoFrame(frame.AsMemory(0, length), out _, out _))
+                {
+                    errors++;
+                }
+            }
+        }
+
+        Console.WriteLine($"TryDecodeRepoFrame (error value): {cases:N0} truncations, {errors:N0} errors, {sw.Elapsed.TotalSeconds:N2} s, {sw.Elapsed.TotalMicroseconds / cases:N2} µs each");
         return 0;
     }
 }
