@@ -106,6 +106,39 @@ internal static class DagCborWalker
         _ => $"simple value 0x{ib:x2} is not allowed in DAG-CBOR",
     };
 
+    /// <summary>
+    /// Skips the commonest items without a call: small integers, true/false/null, and canonical CID links.
+    /// Returns false (consuming nothing) for anything else, which <see cref="Skip"/> then handles in full.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TrySkipSimple(ReadOnlySpan<byte> data, ref int pos)
+    {
+        if ((uint)pos >= (uint)data.Length)
+        {
+            return false;
+        }
+
+        var ib = data[pos];
+        if (ib < 0x18 || ib - 0x20u < 0x18u || ib - 0xf4u <= 2u)
+        {
+            pos++;
+            return true;
+        }
+
+        if (ib == 0xd8 && data.Length - pos >= 41)
+        {
+            var head = data.Slice(pos, 9);
+            if (head[1] == 42 && head[2] == 0x58 && head[3] == Cid.BinaryLength + 1 && head[4] == 0x00
+                && head[5] == 0x01 && head[6] is Cid.DagCborCodec or Cid.RawCodec && head[7] == Cid.Sha256Code && head[8] == Cid.DigestLength)
+            {
+                pos += 41;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Validates and skips one value starting at <paramref name="pos"/>.</summary>
     public static string? Skip(ReadOnlySpan<byte> data, ref int pos, int depth, DagCborOptions options, out int errorAt)
     {
@@ -183,6 +216,11 @@ internal static class DagCborWalker
 
                 for (var i = 0; i < (int)arg; i++)
                 {
+                    if (TrySkipSimple(data, ref pos))
+                    {
+                        continue;
+                    }
+
                     error = Skip(data, ref pos, depth + 1, options, out errorAt);
                     if (error is not null)
                     {
@@ -282,6 +320,11 @@ internal static class DagCborWalker
                     previousStart = pos;
                     previousLength = key.Length;
                     pos += key.Length;
+                    if (TrySkipSimple(data, ref pos))
+                    {
+                        continue;
+                    }
+
                     error = Skip(data, ref pos, depth + 1, options, out errorAt);
                     if (error is not null)
                     {
