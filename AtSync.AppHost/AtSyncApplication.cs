@@ -49,7 +49,7 @@ internal static class AtSyncApplication
         var connectionString = builder.AddConnectionString(DatabaseName, ReferenceExpression.Create(
             $"Server={mysql.Resource.Host};Port={mysql.Resource.Port};User ID={DatabaseUser};Password={parameters.MySqlPassword.Resource};Database={DatabaseName}"));
 
-        var phpbb = builder.AddDockerfile("forum", "../docker", "phpbb/Dockerfile")
+        builder.AddDockerfile("forum", "../docker", "phpbb/Dockerfile")
             .WithHttpEndpoint(targetPort: ContainerHttpPort, name: "http")
             .WithEndpoint("http", endpoint =>
             {
@@ -73,31 +73,28 @@ internal static class AtSyncApplication
             .PublishAsDockerComposeService(compose.Phpbb);
 
         builder.AddProject<Projects.AtSync_Firehose>("firehose")
-            .WithAtSyncService(builder, connectionString, database, parameters)
+            .WithAtSyncService(connectionString, database, parameters)
             .WithEnvironment("RELAY_URL", parameters.RelayUrl)
             .WithEnvironment("LABELER_DID", parameters.LabelerDid)
             .WithEnvironment("LABELER_URL", parameters.LabelerUrl)
             .PublishAsDockerComposeService(compose.Firehose);
 
         builder.AddProject<Projects.AtSync_QueueWorker>("queueworker")
-            .WithAtSyncService(builder, connectionString, database, parameters)
+            .WithAtSyncService(connectionString, database, parameters)
             .WithEnvironment("FORUM_PDS_ACCESS_TOKEN", parameters.ForumPdsAccessToken)
             .WithEnvironment("TOKEN_ENCRYPTION_KEYS", parameters.TokenEncryptionKeys)
             .WithEnvironment("TOKEN_ENCRYPTION_KEY_VERSION", parameters.TokenEncryptionKeyVersion)
             .PublishAsDockerComposeService(compose.QueueWorker);
-
-        _ = phpbb;
     }
 
     /// <summary>What both .NET services share: database, forum identity, log level, health, image base.</summary>
     private static IResourceBuilder<ProjectResource> WithAtSyncService(
         this IResourceBuilder<ProjectResource> service,
-        IDistributedApplicationBuilder builder,
         IResourceBuilder<ConnectionStringResource> connectionString,
         IResourceBuilder<MySqlDatabaseResource> database,
         AtSyncParameters parameters)
     {
-        if (builder.ExecutionContext.IsPublishMode)
+        if (service.ApplicationBuilder.ExecutionContext.IsPublishMode)
         {
             // A fixed port inside the container (HTTP_PORTS), so the compose health check knows where /health is.
             // Aspire gives a web project an https endpoint too, on the same target port (it never listens on it).
