@@ -16,7 +16,7 @@ internal static class AtSyncApplication
     /// <summary>Runtime base of the .NET service images: Alpine's busybox gives the compose health check its wget.</summary>
     public const string ServiceBaseImage = "mcr.microsoft.com/dotnet/aspnet:10.0-alpine3.22";
     public const string DashboardImage = "mcr.microsoft.com/dotnet/aspire-dashboard";
-    public const string DashboardImageTag = "13.1";
+    public const string DashboardImageTag = "13.1.0";
     public const int DashboardPublishedPort = 18888;
 
     public static void AddAtSync(this IDistributedApplicationBuilder builder)
