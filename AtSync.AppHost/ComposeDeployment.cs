@@ -11,8 +11,10 @@ namespace AtSync.AppHost;
 /// and the comments of the generated <c>.env</c>.
 /// </summary>
 /// <remarks>
-/// Containers use the compose network's service names (no <c>network_mode: host</c>): the connection strings name the
-/// host <c>mysql</c>, MySQL stays unpublished, and the two services can both listen on 8080.
+/// Containers use the compose network's service names, not <c>network_mode: host</c>: the connection strings name the
+/// host <c>mysql</c>, MySQL stays unpublished, and the two services can both listen on 8080. Host networking (which
+/// some restricted hosts need for container traffic) would break all three, and compose rejects it beside the
+/// <c>networks</c> Aspire writes; such a host takes an override file instead (README: Docker Compose).
 /// </remarks>
 internal sealed class ComposeDeployment(AtSyncParameters parameters)
 {
