@@ -1,5 +1,13 @@
+using AtSync.Core.Settings;
+using AtSync.Core.Storage;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddLogLevelSetting();
 builder.AddServiceDefaults();
+builder.AddAtSyncDatabase();
+builder.AddForumSettings(requireAccessToken: true);
+builder.AddTokenEncryptionSettings();
+
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.Run();
+return await app.RunServiceAsync();

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AtSync.Core.Settings;
+
+/// <summary>
+/// Runs a service host. Settings are validated before anything starts; a missing or malformed setting ends the
+/// process with exit code 2 and one line on standard error that names the setting (never its value, never a stack trace).
+/// </summary>
+public static class ServiceRunner
+{
+    public const int InvalidSettingsExitCode = 2;
+
+    public static async Task<int> RunServiceAsync(this IHost host, TextWriter? error = null)
+    {
+        var name = host.Services.GetRequiredService<IHostEnvironment>().ApplicationName;
+        try
+        {
+            host.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (Exception ex) when (DescribeSettingsFailure(ex) is { } line)
+        {
+            (error ?? Console.Error).WriteLine($"{name} cannot start: {line}");
+            return InvalidSettingsExitCode;
+        }
+
+        await host.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The failures of an options-validation exception (possibly aggregated) as one line; null for other exceptions.</summary>
+    public static string? DescribeSettingsFailure(Exception exception)
+    {
+        var failures = exception switch
+        {
+            OptionsValidationException single => single.Failures,
+            AggregateException aggregate when aggregate.Flatten().InnerExceptions.All(e => e is OptionsValidationException) =>
+                aggregate.Flatten().InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures),
+            _ => null,
+        };
+        if (failures is null) return null;
+        var line = string.Join("; ", failures.Distinct(StringComparer.Ordinal));
+        return line.ReplaceLineEndings(" ") + ".";
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+
+namespace AtSync.Core.Settings;
+
+/// <summary>
+/// Checks of single setting values. Each returns null when the value is fine, or the reason it is not — a reason
+/// that never repeats the value, since some settings are secrets.
+/// </summary>
+public static partial class SettingChecks
+{
+    public static string? Required(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? "is missing" : null;
+
+    public static string? Did(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return "is missing";
+        return DidPattern().IsMatch(value) && value.Length <= 2048
+            ? null
+            : "is not a DID (expected did:plc:… or did:web:…)";
+    }
+
+    public static string? HttpUrl(string? value) => Url(value, "http", "https");
+
+    public static string? WebSocketUrl(string? value) => Url(value, "ws", "wss");
+
+    public static string? TablePrefix(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return "is missing";
+        return TablePrefixPattern().IsMatch(value) ? null : "must be letters, digits and underscores, at most 24 characters";
+    }
+
+    public static string? LogLevelName(string? value) =>
+        string.IsNullOrWhiteSpace(value) || Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out _)
+            ? null
+            : "is not a log level (Trace, Debug, Information, Warning, Error, Critical or None)";
+
+    private static string? Url(string? value, params string[] schemes)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return "is missing";
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme, StringComparer.Ordinal))
+        {
+            return $"is not an absolute {string.Join(" or ", schemes)} URL";
+        }
+        return string.IsNullOrEmpty(uri.Host) ? "has no host" : null;
+    }
+
+    // did:method:identifier per the atproto DID syntax (method lowercase, identifier of allowed characters, no trailing ':' or '%').
+    [GeneratedRegex("^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$")]
+    private static partial Regex DidPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,24}$")]
+    private static partial Regex TablePrefixPattern();
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AtSync.Core.Settings;
+
+/// <summary>
+/// Registers the typed settings a service needs, each bound from the flat environment names of DESIGN.md
+/// and validated when the host starts (<see cref="ServiceRunner"/> turns failures into one line).
+/// </summary>
+public static class SettingsRegistration
+{
+    public static IHostApplicationBuilder AddForumSettings(this IHostApplicationBuilder builder, bool requireAccessToken = false)
+    {
+        builder.Services.AddOptions<ForumOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ForumOptions>>(new ForumOptionsValidator(requireAccessToken)));
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddTokenEncryptionSettings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TokenEncryptionOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenEncryptionOptions>, TokenEncryptionOptionsValidator>());
+        return builder;
+    }
+
+    /// <summary>Relay, labeler (defaulting to the forum's) and PLC directory. Needs <see cref="AddForumSettings"/>.</summary>
+    public static IHostApplicationBuilder AddNetworkSettings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<NetworkOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<NetworkOptions>, NetworkOptionsDefaults>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NetworkOptions>, NetworkOptionsValidator>());
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddDatabaseSettings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>()
+            .Bind(builder.Configuration)
+            .Configure(options => options.ConnectionString = builder.Configuration.GetConnectionString(SettingNames.ConnectionStringName) ?? "")
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>());
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>LOG_LEVEL</c> sets the default minimum level of every logger. A malformed value stops the service at start.
+    /// </summary>
+    public static IHostApplicationBuilder AddLogLevelSetting(this IHostApplicationBuilder builder)
+    {
+        var value = builder.Configuration[SettingNames.LogLevel];
+        var reason = SettingChecks.LogLevelName(value);
+        if (reason is not null)
+        {
+            builder.Services.AddOptions<LogLevelSetting>().Validate(_ => false, $"{SettingNames.LogLevel} {reason}").ValidateOnStart();
+        }
+        else if (!string.IsNullOrWhiteSpace(value))
+        {
+            builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", value)]);
+        }
+        return builder;
+    }
+
+    /// <summary>Marker for <c>LOG_LEVEL</c>'s start-up validation.</summary>
+    public sealed class LogLevelSetting;
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace AtSync.Core.Storage;
+
+/// <summary>
+/// Applies the schema when the service starts, retrying (1 s doubling to 30 s) while the database is unreachable,
+/// then marks <see cref="DatabaseReadiness"/>. Runs in the background so the health endpoints answer meanwhile.
+/// </summary>
+internal sealed partial class SchemaMigrationService(
+    SchemaMigrator migrator, DatabaseReadiness readiness, TimeProvider time, ILogger<SchemaMigrationService> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = FirstDelay;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var applied = await migrator.MigrateAsync(SchemaMigrations.All, stoppingToken).ConfigureAwait(false);
+                LogSchemaCurrent(applied.Count);
+                readiness.MarkReady();
+                return;
+            }
+            catch (Exception ex) when (ex is MySqlException or SchemaMigrationException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            {
+                LogRetry(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", delay.TotalSeconds);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is current ({Applied} migrations applied now)")]
+    private partial void LogSchemaCurrent(int applied);
+
+    // The exception's message is left out: MySqlConnector's messages can name hosts and users.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schema migration failed ({ExceptionType}, error {ErrorCode}); retrying in {DelaySeconds} s")]
+    private partial void LogRetry(string exceptionType, string errorCode, double delaySeconds);
+}

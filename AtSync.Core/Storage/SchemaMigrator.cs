@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace AtSync.Core.Storage;
+
+/// <summary>
+/// Applies pending <see cref="ISchemaMigration"/>s and records each in <c>atproto_schema_migrations</c>.
+/// Holds a MySQL named lock (<c>GET_LOCK</c>) for the whole run, so services starting at the same moment
+/// apply each version exactly once: the second waits, then finds nothing left to do.
+/// </summary>
+public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTables tables, TimeProvider time, ILogger<SchemaMigrator> logger)
+{
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Returns the versions this call applied (empty when the schema was already current).</summary>
+    public async Task<IReadOnlyList<int>> MigrateAsync(IReadOnlyList<ISchemaMigration> migrations, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var lockName = LockName(connection.Database);
+        await AcquireLockAsync(connection, lockName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, $"""
+                CREATE TABLE IF NOT EXISTS {tables.SchemaMigrations} (
+                  version INT UNSIGNED NOT NULL,
+                  name VARCHAR(128) NOT NULL,
+                  applied_at BIGINT UNSIGNED NOT NULL,
+                  PRIMARY KEY (version)
+                ) {TableOptions.InnoDbUtf8Mb4}
+                """, cancellationToken).ConfigureAwait(false);
+
+            var applied = await AppliedVersionsAsync(connection, cancellationToken).ConfigureAwait(false);
+            var newlyApplied = new List<int>();
+            foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+            {
+                foreach (var statement in migration.Statements(tables))
+                {
+                    await ExecuteAsync(connection, statement, cancellationToken).ConfigureAwait(false);
+                }
+                await using (var record = new MySqlCommand(
+                    $"INSERT INTO {tables.SchemaMigrations} (version, name, applied_at) VALUES (@version, @name, @at)", connection))
+                {
+                    record.Parameters.AddWithValue("@version", migration.Version);
+                    record.Parameters.AddWithValue("@name", migration.Name);
+                    record.Parameters.AddWithValue("@at", time.GetUtcNow().ToUnixTimeSeconds());
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                LogApplied(migration.Version, migration.Name);
+                newlyApplied.Add(migration.Version);
+            }
+
+            var known = migrations.Select(m => m.Version).ToHashSet();
+            foreach (var version in applied.Where(v => !known.Contains(v)))
+            {
+                LogUnknownVersion(version);
+            }
+            return newlyApplied;
+        }
+        finally
+        {
+            await ReleaseLockAsync(connection, lockName).ConfigureAwait(false);
+        }
+    }
+
+    private string LockName(string database)
+    {
+        // GET_LOCK names are server-wide and at most 64 characters: scope by database and prefix.
+        var name = $"atsync.migrate.{database}.{tables.Prefix}";
+        return name.Length <= 64 ? name : name[..64];
+    }
+
+    private static async Task AcquireLockAsync(MySqlConnection connection, string lockName, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand("SELECT GET_LOCK(@name, @timeout)", connection);
+        command.Parameters.AddWithValue("@name", lockName);
+        command.Parameters.AddWithValue("@timeout", (int)LockTimeout.TotalSeconds);
+        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        if (result is null or DBNull || Convert.ToInt64(result) != 1)
+        {
+            throw new SchemaMigrationException($"Timed out after {LockTimeout.TotalSeconds:0} s waiting for the schema migration lock held by another AtSync service.");
+        }
+    }
+
+    private static async Task ReleaseLockAsync(MySqlConnection connection, string lockName)
+    {
+        try
+        {
+            await using var command = new MySqlCommand("SELECT RELEASE_LOCK(@name)", connection);
+            command.Parameters.AddWithValue("@name", lockName);
+            await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (MySqlException)
+        {
+            // A lost connection released the lock already.
+        }
+    }
+
+    private async Task<HashSet<int>> AppliedVersionsAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        var versions = new HashSet<int>();
+        await using var command = new MySqlCommand($"SELECT version FROM {tables.SchemaMigrations}", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions.Add(Convert.ToInt32(reader.GetValue(0)));
+        }
+        return versions;
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name})")]
+    private partial void LogApplied(int version, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database records schema version {Version}, which this build does not know: a newer AtSync has migrated it")]
+    private partial void LogUnknownVersion(int version);
+}
+
+public sealed class SchemaMigrationException(string message) : Exception(message);

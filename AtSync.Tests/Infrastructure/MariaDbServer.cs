@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using MySqlConnector;
+
+namespace AtSync.Tests.Infrastructure;
+
+/// <summary>
+/// A throwaway MySQL-compatible server for tests: <c>mariadbd</c> (or <c>mysqld</c>) from PATH or /usr/sbin, on a free
+/// loopback port with a temporary data directory, removed afterwards. <see cref="SharedAsync"/> gives the one server
+/// of the test run, or the server named by <c>ATSYNC_TEST_MYSQL</c> (an admin connection string) when that is set.
+/// </summary>
+public sealed class MariaDbServer : IAsyncDisposable
+{
+    public const string ExternalServerVariable = "ATSYNC_TEST_MYSQL";
+    private const string TestUser = "atsync_test";
+
+    private static readonly SemaphoreSlim SharedGate = new(1, 1);
+    private static MariaDbServer? _shared;
+    private static int _databaseCounter;
+
+    private readonly string? _serverBinary;
+    private readonly string? _dataDirectory;
+    private Process? _process;
+
+    private MariaDbServer(string adminConnectionString)
+    {
+        AdminConnectionString = adminConnectionString;
+    }
+
+    private MariaDbServer(string serverBinary, string dataDirectory, int port, string password)
+    {
+        _serverBinary = serverBinary;
+        _dataDirectory = dataDirectory;
+        Port = port;
+        Password = password;
+        AdminConnectionString = new MySqlConnectionStringBuilder
+        {
+            Server = "127.0.0.1", Port = (uint)port, UserID = TestUser, Password = password,
+            Pooling = true, ConnectionTimeout = 5, AllowUserVariables = true,
+        }.ConnectionString;
+    }
+
+    public string AdminConnectionString { get; }
+
+    public int Port { get; }
+
+    /// <summary>The test user's password: tests use it to check that no log line or health body carries it.</summary>
+    public string? Password { get; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public static async Task<MariaDbServer> SharedAsync()
+    {
+        await SharedGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_shared is not null) return _shared;
+            var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
+            _shared = string.IsNullOrWhiteSpace(external) ? await StartDedicatedAsync().ConfigureAwait(false) : new MariaDbServer(external);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => _shared?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return _shared;
+        }
+        finally
+        {
+            SharedGate.Release();
+        }
+    }
+
+    /// <summary>A server of the caller's own, for tests that stop and restart it.</summary>
+    public static async Task<MariaDbServer> StartDedicatedAsync()
+    {
+        var binary = FindServerBinary();
+        var dataDirectory = Directory.CreateTempSubdirectory("atsync-mariadb-").FullName;
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+        var server = new MariaDbServer(binary, dataDirectory, FreeLoopbackPort(), password);
+        try
+        {
+            await server.InitializeDataDirectoryAsync().ConfigureAwait(false);
+            await server.StartAsync().ConfigureAwait(false);
+            await server.CreateTestUserAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>Starts (or restarts) the server process on its port and data directory; returns when it accepts connections.</summary>
+    public async Task StartAsync()
+    {
+        if (_serverBinary is null) throw new InvalidOperationException("An external server cannot be started by the tests.");
+        if (IsRunning) return;
+        var start = new ProcessStartInfo(_serverBinary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--socket={SocketPath}", $"--port={Port}",
+            "--bind-address=127.0.0.1", $"--pid-file={Path.Combine(_dataDirectory!, "server.pid")}",
+            $"--log-error={Path.Combine(_dataDirectory!, "error.log")}", "--innodb-flush-log-at-trx-commit=2",
+            "--innodb-buffer-pool-size=256M", "--max-connections=500", "--skip-log-bin", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_bin",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {_serverBinary}.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilAcceptingAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server as an outage would (SIGKILL), keeping its data for <see cref="StartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null) return;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process.Dispose();
+        _process = null;
+        MySqlConnection.ClearAllPools();
+    }
+
+    /// <summary>A new, empty database (with phpBB's tables when asked) and a connection string for it.</summary>
+    public async Task<TestDatabase> CreateDatabaseAsync(bool withPhpbbSchema = true, string prefix = "phpbb_")
+    {
+        var name = $"atsync_t{Interlocked.Increment(ref _databaseCounter)}_{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
+        await using (var connection = new MySqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var command = new MySqlCommand($"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", connection);
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        var connectionString = new MySqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+        if (withPhpbbSchema)
+        {
+            await PhpbbSchema.CreateAsync(connectionString, prefix).ConfigureAwait(false);
+        }
+        return new TestDatabase(this, name, connectionString, prefix);
+    }
+
+    internal async Task DropDatabaseAsync(string name)
+    {
+        if (_serverBinary is not null && !IsRunning) return;
+        await using var connection = new MySqlConnection(AdminConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new MySqlCommand($"DROP DATABASE IF EXISTS `{name}`", connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+        {
+            try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private string SocketPath => Path.Combine(_dataDirectory!, "mysql.sock");
+
+    private async Task InitializeDataDirectoryAsync()
+    {
+        var isMariaDb = Path.GetFileName(_serverBinary!).StartsWith("mariadb", StringComparison.Ordinal);
+        var installer = isMariaDb ? FindExecutable("mariadb-install-db", "mysql_install_db") : null;
+        ProcessStartInfo start;
+        if (installer is not null)
+        {
+            start = new ProcessStartInfo(installer);
+            foreach (var argument in new[] { "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", "--auth-root-authentication-method=socket", "--skip-test-db" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            start = new ProcessStartInfo(_serverBinary!);
+            foreach (var argument in new[] { "--no-defaults", "--initialize-insecure", "--user=root", $"--datadir={_dataDirectory}" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not run {start.FileName}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{start.FileName} failed ({process.ExitCode}): {await error.ConfigureAwait(false)}{await output.ConfigureAwait(false)}");
+        }
+    }
+
+    private async Task CreateTestUserAsync()
+    {
+        var socket = new MySqlConnectionStringBuilder
+        {
+            Server = SocketPath, ConnectionProtocol = MySqlConnectionProtocol.UnixSocket, UserID = "root", Pooling = false,
+        };
+        await using var connection = new MySqlConnection(socket.ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        foreach (var sql in new[]
+        {
+            $"CREATE USER IF NOT EXISTS '{TestUser}'@'127.0.0.1' IDENTIFIED BY '{Password}'",
+            $"GRANT ALL PRIVILEGES ON *.* TO '{TestUser}'@'127.0.0.1' WITH GRANT OPTION",
+        })
+        {
+            await using var command = new MySqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitUntilAcceptingAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process is { HasExited: true })
+            {
+                throw new InvalidOperationException($"{_serverBinary} exited with {_process.ExitCode}: {ReadErrorLog()}");
+            }
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
+                if (File.Exists(SocketPath)) return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            if (DateTime.UtcNow >= deadline) throw new TimeoutException($"{_serverBinary} did not accept connections within {timeout}: {ReadErrorLog()}");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
+    private string ReadErrorLog()
+    {
+        var path = Path.Combine(_dataDirectory!, "error.log");
+        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(15)) : "(no error log)";
+    }
+
+    private static string FindServerBinary() =>
+        Environment.GetEnvironmentVariable("ATSYNC_MYSQLD") is { Length: > 0 } configured ? configured
+        : FindExecutable("mariadbd", "mysqld")
+        ?? throw new InvalidOperationException(
+            "No MySQL-compatible server for the integration tests: install MariaDB (Debian: apt-get install -y mariadb-server) " +
+            $"so that mariadbd is on PATH or in /usr/sbin, or set {ExternalServerVariable} to an admin connection string.");
+
+    private static string? FindExecutable(params string[] names)
+    {
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/usr/libexec"]);
+        return names.SelectMany(name => directories.Select(dir => Path.Combine(dir, name))).FirstOrDefault(File.Exists);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One test's database on a <see cref="MariaDbServer"/>.</summary>
+public sealed record TestDatabase(MariaDbServer Server, string Name, string ConnectionString, string Prefix) : IAsyncDisposable
+{
+    public AtSync.Core.Storage.AtSyncTables Tables => new(Prefix);
+
+    public async Task<MySqlConnection> OpenAsync()
+    {
+        var connection = new MySqlConnection(ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        return connection;
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = await OpenAsync().ConfigureAwait(false);
+        await using var command = new MySqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
+        return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await OpenAsync().ConfigureAwait(false);
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => new(Server.DropDatabaseAsync(Name));
+}

@@ -1,0 +1,29 @@
+using System.Security.Cryptography;
+using AtSync.Core.Settings;
+
+namespace AtSync.Tests.Infrastructure;
+
+/// <summary>A complete, valid set of AtSync settings for a service under test; tests change or remove single entries.</summary>
+public static class ServiceSettings
+{
+    public const string ForumDid = "did:plc:forumtestforumtestforum1";
+    public const string ForumPdsAccessToken = "forum-pds-access-token-SECRET-7f3a";
+
+    public static string NewTokenKeysJson(string version = "v1") =>
+        $"{{\"{version}\":\"{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}\"}}";
+
+    public static Dictionary<string, string?> For(TestDatabase database, string tokenKeysJson) => new()
+    {
+        [SettingNames.ConnectionString] = database.ConnectionString,
+        [SettingNames.TablePrefix] = database.Prefix,
+        [SettingNames.ForumDid] = ForumDid,
+        [SettingNames.ForumPdsUrl] = "http://127.0.0.1:9",
+        [SettingNames.ForumPdsAccessToken] = ForumPdsAccessToken,
+        [SettingNames.TokenEncryptionKeys] = tokenKeysJson,
+        [SettingNames.TokenEncryptionKeyVersion] = "v1",
+        [SettingNames.RelayUrl] = "ws://127.0.0.1:9/xrpc/com.atproto.sync.subscribeRepos",
+        [SettingNames.LabelerUrl] = "ws://127.0.0.1:9",
+        [SettingNames.PlcDirectoryUrl] = "http://127.0.0.1:9",
+        [SettingNames.LogLevel] = "Information",
+    };
+}
