@@ -29,7 +29,10 @@ internal static class QuickBench
 
         Console.WriteLine($"corpus: {frames.Length} frames, {totalBytes:N0} bytes ({totalBytes / frames.Length:N0} avg); one thread; load average {LoadAverage()}");
         Console.WriteLine("(wall-clock rates suffer when the machine is shared; CPU-second rates count only this process's CPU time)");
-        Run("full decode (header, body, CAR, blocks CID-checked, every block strictly decoded)", frames, totalBytes, seconds, f => FullDecode.Run(f));
+        Run("(a) full decode (header, body, CAR, blocks CID-checked, every block strictly decoded)", frames, totalBytes, seconds, f => FullDecode.Run(f));
+        var keys = CorpusFrames.LoadSigningKeys();
+        var verifier = new AtSync.AtProto.Crypto.CommitBlockVerifier(did => keys.GetValueOrDefault(did));
+        Run("(b) full decode + commit signature verification (keys already resolved)", frames, totalBytes, seconds, f => FullDecode.Run(f, verifier));
         Run("full decode + value trees for every block", frames, totalBytes, seconds, FullDecode.RunWithTrees);
         Run("frame decode only (CAR read + CID-checked, blocks not decoded)", frames, totalBytes, seconds, f => FrameDecoder.DecodeRepoFrame(f) is CommitEvent ? 1 : 0);
         return 0;
