@@ -8,6 +8,10 @@ namespace AtSync.AtProto.Identity;
 /// over an injected <see cref="HttpClient"/>, keeping up to <see cref="DidResolverOptions.CacheCapacity"/> documents for
 /// <see cref="DidResolverOptions.CacheTtl"/>. Concurrent requests for the same DID share one fetch. Failures are not cached.
 /// </summary>
+/// <remarks>
+/// The cache lives in the instance: register it as a singleton (not as a transient typed client), e.g.
+/// <c>services.AddSingleton&lt;IDidResolver&gt;(sp =&gt; new DidResolver(sp.GetRequiredService&lt;IHttpClientFactory&gt;().CreateClient("plc"), options, sp.GetRequiredService&lt;TimeProvider&gt;()))</c>.
+/// </remarks>
 public sealed class DidResolver : IDidResolver
 {
     private readonly HttpClient _http;
