@@ -16,11 +16,12 @@ using MySqlConnector;
 namespace AtSync.Benchmarks;
 
 /// <summary>
-/// <c>bench-firehose [frames] [forumShare]</c>: the whole Firehose service as a process (<c>dotnet AtSync.Firehose.dll</c>)
+/// <c>bench-firehose [frames] [forumShare] [pacedRate]</c>: the whole Firehose service as a process (<c>dotnet AtSync.Firehose.dll</c>)
 /// reading a synthetic stream (≥ 100,000 frames of mixed forum and ordinary traffic) from a loopback relay over a
 /// real WebSocket, into a throwaway MariaDB. Prints events/s end to end, frame-to-commit latency percentiles (from the
 /// relay's send of a frame to the moment its seq is visible as the committed cursor, polled every 5 ms), the service's
-/// peak RSS (VmHWM) and the time SIGTERM takes to stop it, once idle and once mid-stream.
+/// peak RSS (VmHWM), its CPU time, and the time SIGTERM takes to stop it, once idle and once mid-stream. A second run paces
+/// the relay below saturation (a live relay's steady rate) so the latency is not that of a queued backlog.
 /// Uses <c>ATSYNC_TEST_MYSQL</c> (an admin connection string) when set, else starts <c>mariadbd</c> itself.
 /// </summary>
 internal static class FirehoseBench
@@ -49,15 +50,28 @@ internal static class FirehoseBench
             using var service = StartService(firehoseDll, connectionString, relay.Url);
             var result = await MeasureAsync(relay, connectionString, service, stream[^1].Seq, TimeSpan.FromMinutes(20));
             var rss = PeakRssMiB(service.Id);
+            var cpu = CpuSeconds(service.Id);
             var stopTime = await TerminateAsync(service);
             Console.WriteLine($"end to end: {stream.Count:N0} events in {result.Elapsed.TotalSeconds:0.00} s = {stream.Count / result.Elapsed.TotalSeconds:N0} events/s");
             Console.WriteLine($"frame-to-commit latency: p50 {result.Percentile(0.50):0} ms, p99 {result.Percentile(0.99):0} ms, max {result.Percentile(1.0):0} ms");
-            Console.WriteLine($"peak RSS of the service: {rss:0.0} MiB");
+            Console.WriteLine($"peak RSS of the service: {rss:0.0} MiB; service CPU {cpu:0.0} s ({stream.Count / cpu:N0} events per CPU-second)");
             Console.WriteLine($"shutdown (SIGTERM, idle): {stopTime.TotalMilliseconds:0} ms, exit code {service.ExitCode}");
             await PrintRowsAsync(connectionString);
         }
 
-        // Run 2: SIGTERM in the middle of the stream: time to exit, and the cursor it saved.
+        // Run 2: the relay paced below saturation (a live relay's steady rate): latency without a backlog.
+        var pacedRate = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 2000;
+        var pacedFrames = stream.Take(Math.Min(stream.Count, (int)(pacedRate * 15))).ToList();
+        var pacedConnection = await database.CreateAsync("bench_paced");
+        await using (var relay = await BenchRelay.StartAsync(pacedFrames, pacedRate))
+        {
+            using var service = StartService(firehoseDll, pacedConnection, relay.Url);
+            var result = await MeasureAsync(relay, pacedConnection, service, pacedFrames[^1].Seq, TimeSpan.FromMinutes(10));
+            Console.WriteLine($"paced at {pacedRate:N0} events/s ({pacedFrames.Count:N0} events): frame-to-commit p50 {result.Percentile(0.50):0} ms, p99 {result.Percentile(0.99):0} ms, max {result.Percentile(1.0):0} ms; peak RSS {PeakRssMiB(service.Id):0.0} MiB");
+            await TerminateAsync(service);
+        }
+
+        // Run 3: SIGTERM in the middle of the stream: time to exit, and the cursor it saved.
         var midConnection = await database.CreateAsync("bench_stop");
         await using (var relay = await BenchRelay.StartAsync(stream))
         {
@@ -135,6 +149,12 @@ internal static class FirehoseBench
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await service.WaitForExitAsync(timeout.Token);
         return clock.Elapsed;
+    }
+
+    private static double CpuSeconds(int pid)
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static double PeakRssMiB(int pid)
@@ -224,7 +244,10 @@ internal static class FirehoseBench
         public long LastSentSeq { get; private set; }
         public int FrameCount => _frames.Count;
 
-        public static async Task<BenchRelay> StartAsync(List<(long Seq, byte[] Frame)> frames)
+        /// <summary>Frames per second the relay sends at most (0: as fast as the reader takes them).</summary>
+        public double Rate { get; init; }
+
+        public static async Task<BenchRelay> StartAsync(List<(long Seq, byte[] Frame)> frames, double rate = 0)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -235,7 +258,7 @@ internal static class FirehoseBench
             app.Map("/xrpc/com.atproto.sync.subscribeRepos", context => self!.ServeAsync(context));
             await app.StartAsync();
             var address = app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal);
-            self = new BenchRelay(app, frames, new Uri(address + "/xrpc/com.atproto.sync.subscribeRepos"));
+            self = new BenchRelay(app, frames, new Uri(address + "/xrpc/com.atproto.sync.subscribeRepos")) { Rate = rate };
             return self;
         }
 
@@ -248,11 +271,19 @@ internal static class FirehoseBench
             }
             var after = long.TryParse(context.Request.Query["cursor"], out var cursor) ? cursor : long.MinValue;
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var paced = Stopwatch.StartNew();
+            var sentHere = 0L;
             try
             {
                 for (var i = 0; i < _frames.Count; i++)
                 {
                     if (_frames[i].Seq <= after) continue;
+                    if (Rate > 0)
+                    {
+                        var due = TimeSpan.FromSeconds(sentHere / Rate);
+                        if (due > paced.Elapsed + TimeSpan.FromMilliseconds(2)) await Task.Delay(due - paced.Elapsed, context.RequestAborted);
+                        sentHere++;
+                    }
                     await socket.SendAsync(_frames[i].Frame, WebSocketMessageType.Binary, true, context.RequestAborted);
                     var now = Stopwatch.GetTimestamp();
                     if (FirstSentAt == 0) FirstSentAt = now;

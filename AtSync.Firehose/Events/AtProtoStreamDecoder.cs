@@ -12,6 +12,15 @@ namespace AtSync.Firehose.Events;
 /// </summary>
 public sealed class AtProtoStreamDecoder : IStreamDecoder
 {
+    /// <summary>
+    /// CAR blocks are not hashed when the frame is read: most commits carry no forum record, and the record block of a
+    /// forum op is checked against its CID when it is read (<c>CommitEvent.TryGetRecordBytes</c>).
+    /// </summary>
+    private static readonly Wire.FrameDecodeOptions Options = Wire.FrameDecodeOptions.Default with
+    {
+        Car = Wire.FrameDecodeOptions.Default.Car with { VerifyBlocks = false },
+    };
+
     public StreamEvent DecodeRepoFrame(ReadOnlyMemory<byte> frame) => Decode(frame, labels: false);
 
     public StreamEvent DecodeLabelFrame(ReadOnlyMemory<byte> frame) => Decode(frame, labels: true);
@@ -21,7 +30,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         Wire.FirehoseEvent decoded;
         try
         {
-            decoded = labels ? Wire.FrameDecoder.DecodeLabelFrame(frame) : Wire.FrameDecoder.DecodeRepoFrame(frame);
+            decoded = labels ? Wire.FrameDecoder.DecodeLabelFrame(frame, Options) : Wire.FrameDecoder.DecodeRepoFrame(frame, Options);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
