@@ -94,6 +94,30 @@ public sealed class ForumSemanticsTests
     }
 
     [Fact]
+    public async Task Posts_written_by_the_firehose_carry_the_outbox_origin_mark_so_the_queue_triggers_skip_them()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        var t = database.Tables;
+        // A probe trigger records the session variable the outbox triggers test (@atsync_origin) for every post insert.
+        await database.ExecuteAsync($"CREATE TABLE origin_probe (post_id INT UNSIGNED, origin VARCHAR(32) NULL)");
+        await database.ExecuteAsync($"CREATE TRIGGER origin_probe_insert AFTER INSERT ON {t.PhpbbPosts} FOR EACH ROW INSERT INTO origin_probe VALUES (NEW.post_id, @atsync_origin)");
+        using var frames = ForumFrameFactory.Create();
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Marked", "x"), T0);
+        relay.Publish([(1, topic.Frame), (2, frames.Post(2, Bob, "3kreply00001", Reply(new StrongRef(topic.Uri, topic.RecordCid!), "y"), T0.AddMinutes(1)).Frame)]);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
+
+        var origins = await RowsAsync(database, "SELECT origin FROM origin_probe ORDER BY post_id");
+        Assert.Equal(["firehose", "firehose"], origins.Select(o => (string?)o["origin"]));
+        // A session that did not mark itself (phpBB) reads NULL: the mark is the Firehose's own.
+        await database.ExecuteAsync($"INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_text) VALUES (1, 1, 1, '<t>from phpBB</t>')");
+        Assert.Null((await RowsAsync(database, "SELECT origin FROM origin_probe ORDER BY post_id")).Last()["origin"]);
+    }
+
+    [Fact]
     public async Task Users_are_named_from_the_did_document_handle_deduplicated_and_follow_identity_and_account_events()
     {
         var server = await MariaDbServer.SharedAsync();
