@@ -49,6 +49,9 @@ public sealed class FirehoseOptions
     [ConfigurationKeyName(ReplayFileSetting)]
     public string? ReplayFile { get; set; }
 
+    /// <summary>How often posts hidden by an expired <c>!hide</c> label are made visible again.</summary>
+    public TimeSpan LabelExpirySweep { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Whether to consume the labeler's subscribeLabels stream.</summary>
     public bool LabelsEnabled { get; set; } = true;
 }

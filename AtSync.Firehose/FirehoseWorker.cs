@@ -1,9 +1,11 @@
 using AtSync.Core.Storage;
+using AtSync.Firehose.Storage;
 
 namespace AtSync.Firehose;
 
 /// <summary>Runs the Firehose's streams once the schema is current; stops them (flushing their batches) on shutdown.</summary>
-internal sealed partial class FirehoseWorker(FirehoseStreams streams, DatabaseReadiness readiness, ILogger<FirehoseWorker> logger) : BackgroundService
+internal sealed partial class FirehoseWorker(
+    FirehoseStreams streams, ForumStore store, DatabaseReadiness readiness, TimeProvider time, ILogger<FirehoseWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -16,7 +18,11 @@ internal sealed partial class FirehoseWorker(FirehoseStreams streams, DatabaseRe
             return;
         }
         var runs = new List<Task> { streams.CreateRepoProcessor().RunAsync(stoppingToken) };
-        if (streams.CreateLabelProcessor() is { } labels) runs.Add(labels.RunAsync(stoppingToken));
+        if (streams.CreateLabelProcessor() is { } labels)
+        {
+            runs.Add(labels.RunAsync(stoppingToken));
+            runs.Add(SweepExpiredLabelsAsync(stoppingToken));
+        }
         try
         {
             await Task.WhenAll(runs).ConfigureAwait(false);
@@ -26,6 +32,35 @@ internal sealed partial class FirehoseWorker(FirehoseStreams streams, DatabaseRe
         }
         LogStopped();
     }
+
+    private async Task SweepExpiredLabelsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(streams.Options.LabelExpirySweep, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    var changed = await store.ExpireHideLabelsAsync(time.GetUtcNow().ToUnixTimeSeconds(), stoppingToken).ConfigureAwait(false);
+                    if (changed > 0) LogExpired(changed);
+                }
+                catch (MySqlConnector.MySqlException ex)
+                {
+                    LogSweepFailed(ex.ErrorCode.ToString());
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} posts visible again: their !hide labels expired")]
+    private partial void LogExpired(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Label expiry sweep failed (MySQL error {ErrorCode}); retried at the next tick")]
+    private partial void LogSweepFailed(string errorCode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Firehose streams stopped")]
     private partial void LogStopped();

@@ -61,6 +61,42 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
         return outcome;
     }
 
+    /// <summary>
+    /// Posts still hidden by a <c>!hide</c> label that has expired since it was applied become visible again
+    /// (counters moved back). Returns how many changed.
+    /// </summary>
+    public async Task<int> ExpireHideLabelsAsync(long now, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using (var mark = new MySqlCommand(MarkOrigin, connection))
+        {
+            await mark.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        var candidates = new List<uint>();
+        await using (var find = new MySqlCommand($"""
+            SELECT DISTINCT ap.post_id FROM {tables.Labels} l
+            JOIN {tables.Posts} ap ON ap.at_uri = l.subject_uri
+            JOIN {tables.PhpbbPosts} p ON p.post_id = ap.post_id
+            WHERE l.label_value = '{ForumTransaction.HideLabel}' AND l.label_src = @src AND l.negated = 0
+              AND l.expires_at IS NOT NULL AND l.expires_at <= @now AND p.post_visibility = 2 AND ap.sync_status <> '{ForumTransaction.DeletedStatus}'
+            """, connection))
+        {
+            find.Parameters.AddWithValue("@src", identity.LabelerDid);
+            find.Parameters.AddWithValue("@now", now);
+            await using var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) candidates.Add(Convert.ToUInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
+        }
+        var changed = 0;
+        foreach (var postId in candidates)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
+            var writer = new ForumTransaction(connection, transaction, tables, new BatchOutcome(), identity.LabelerDid, handles.Known);
+            if (await writer.UpdateVisibilityAsync(postId, now, ct).ConfigureAwait(false)) changed++;
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
+        return changed;
+    }
+
     /// <summary>Errors worth retrying the same batch for: lost connections, deadlocks, lock waits, server gone.</summary>
     public static bool IsTransient(Exception exception) => exception switch
     {

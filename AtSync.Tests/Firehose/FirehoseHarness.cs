@@ -89,6 +89,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
             ["Firehose:IdleTimeout"] = "00:00:02",
             ["Firehose:ConnectTimeout"] = "00:00:05",
             ["Firehose:BatchMaxDelay"] = "00:00:00.100",
+            ["Firehose:LabelExpirySweep"] = "00:00:00.500",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
 

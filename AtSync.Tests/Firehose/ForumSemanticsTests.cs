@@ -228,5 +228,20 @@ public sealed class ForumSemanticsTests
         Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT forum_posts_approved FROM {t.PhpbbForums} WHERE forum_id = {forumId}"));
         Assert.Equal(1, FirehoseHarness.Sum(firehose.Labels, "outcome", "unhidden"));
         Assert.Equal(2L, await firehose.CursorAsync(FirehoseStreams.RepoService));
+
+        // A hide that expires: hidden at once, visible again once its expiry has passed.
+        var expires = DateTimeOffset.UtcNow.AddSeconds(3);
+        labeler.Publish(102, ForumFrameFactory.Labels(102, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", false, at.AddMinutes(2), expires)));
+        await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 102);
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'") != 1
+               && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(DateTimeOffset.UtcNow >= expires);
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT topic_posts_approved FROM {t.PhpbbTopics}"));
     }
 }
