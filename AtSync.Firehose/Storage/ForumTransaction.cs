@@ -35,6 +35,7 @@ internal sealed class ForumTransaction(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, PhpbbUser> _users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, uint?> _forums = new(StringComparer.Ordinal);
 
     private sealed record PhpbbUser(uint UserId, string Username, string Colour);
 
@@ -123,7 +124,8 @@ internal sealed class ForumTransaction(
             }
         }
 
-        // A reply parked earlier and now edited: keep the newest record in the parking row.
+        // A reply parked earlier and now edited: keep the newest record in the parking row (only replies are parked).
+        if (record.IsReply)
         await using (var parked = Command($"UPDATE {t.ParkedPosts} SET at_cid = @cid, record_json = @json WHERE at_uri = @uri"))
         {
             parked.Parameters.AddWithValue("@cid", cid);
@@ -249,6 +251,7 @@ internal sealed class ForumTransaction(
             return;
         }
         uint? topicId = null;
+        var topicVisibility = ItemApproved;
         if (record.ReplyRoot is { } root)
         {
             var rootTopic = await TopicOfAsync(root.Uri, ct).ConfigureAwait(false);
@@ -259,6 +262,7 @@ internal sealed class ForumTransaction(
             }
             topicId = rootTopic.Value.TopicId;
             forumId = rootTopic.Value.ForumId;
+            topicVisibility = rootTopic.Value.Visibility;
         }
         else if (string.IsNullOrWhiteSpace(record.Subject))
         {
@@ -351,9 +355,7 @@ internal sealed class ForumTransaction(
         if (!isStarter)
         {
             // A reply into a topic that is soft-deleted (its only post deleted or hidden) brings the topic's state in line.
-            await using var state = Command($"SELECT topic_visibility FROM {t.PhpbbTopics} WHERE topic_id = @topic");
-            state.Parameters.AddWithValue("@topic", topic);
-            if (Convert.ToInt32(await state.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) != ItemApproved)
+            if (topicVisibility != ItemApproved)
             {
                 await ResyncTopicAsync(topic, forum, eventTime, ct).ConfigureAwait(false);
             }
@@ -777,7 +779,8 @@ internal sealed class ForumTransaction(
             upsert.Parameters.AddWithValue("@src", label.Src);
             upsert.Parameters.AddWithValue("@cid", label.Cid);
             upsert.Parameters.AddWithValue("@neg", label.Negated ? 1 : 0);
-            upsert.Parameters.AddWithValue("@exp", label.Expires is { } expires ? Unix(expires) : null);
+            // Rounded up: a label stays in force until the end of the second it expires in.
+            upsert.Parameters.AddWithValue("@exp", label.Expires is { } expires ? (long)Math.Ceiling(expires.ToUnixTimeMilliseconds() / 1000.0) : null);
             upsert.Parameters.AddWithValue("@time", time);
             await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
@@ -810,19 +813,31 @@ internal sealed class ForumTransaction(
 
     private async Task<uint?> ForumForAsync(string forumUri, CancellationToken ct)
     {
+        if (_forums.TryGetValue(forumUri, out var known)) return known;
+        var found = await FindForumAsync(forumUri, ct).ConfigureAwait(false);
+        _forums[forumUri] = found;
+        return found;
+    }
+
+    private async Task<uint?> FindForumAsync(string forumUri, CancellationToken ct)
+    {
         await using var find = Command($"SELECT af.forum_id FROM {t.Forums} af JOIN {t.PhpbbForums} f ON f.forum_id = af.forum_id WHERE af.at_uri = @uri");
         find.Parameters.AddWithValue("@uri", forumUri);
         var value = await find.ExecuteScalarAsync(ct).ConfigureAwait(false);
         return value is null or DBNull ? null : Convert.ToUInt32(value, CultureInfo.InvariantCulture);
     }
 
-    private async Task<(uint TopicId, uint ForumId)?> TopicOfAsync(string rootUri, CancellationToken ct)
+    private async Task<(uint TopicId, uint ForumId, int Visibility)?> TopicOfAsync(string rootUri, CancellationToken ct)
     {
-        await using var find = Command($"SELECT p.topic_id, p.forum_id FROM {t.Posts} ap JOIN {t.PhpbbPosts} p ON p.post_id = ap.post_id WHERE ap.at_uri = @uri");
+        await using var find = Command($"""
+            SELECT p.topic_id, tp.forum_id, tp.topic_visibility FROM {t.Posts} ap JOIN {t.PhpbbPosts} p ON p.post_id = ap.post_id
+            JOIN {t.PhpbbTopics} tp ON tp.topic_id = p.topic_id WHERE ap.at_uri = @uri
+            """);
         find.Parameters.AddWithValue("@uri", rootUri);
         await using var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
-        return (Convert.ToUInt32(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToUInt32(reader.GetValue(1), CultureInfo.InvariantCulture));
+        return (Convert.ToUInt32(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToUInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
+            Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture));
     }
 
     private MySqlCommand Command(string sql) => new(sql, connection, transaction);
