@@ -205,6 +205,13 @@ public sealed partial class WebSocketFrameSource(
                 LogOversized(state.Name, options.MaxMessageBytes);
                 continue;
             }
+            if (buffer.Length > 4 * Math.Max(length, 1024))
+            {
+                // Most frames are ~1 KB: keep a right-sized buffer queued, not the 16 KB receive buffer.
+                var frame = ReceivedFrame.Copy(buffer.AsSpan(0, length), time.GetTimestamp());
+                ArrayPool<byte>.Shared.Return(buffer);
+                return frame;
+            }
             return ReceivedFrame.FromRented(buffer, length, time.GetTimestamp());
         }
     }
