@@ -51,9 +51,34 @@ public ref struct DagCborReader
     /// <summary>Validates that <paramref name="data"/> is exactly one strict DAG-CBOR value, without building it.</summary>
     public static void Validate(ReadOnlySpan<byte> data, DagCborOptions? options = null)
     {
-        var reader = new DagCborReader(data, options);
-        reader.SkipValue();
-        reader.EnsureEnd();
+        if (!TryValidate(data, out var error, options))
+        {
+            throw new DagCborException(error.Reason, error.Offset);
+        }
+    }
+
+    /// <summary>Like <see cref="Validate"/>, but reports a failure as a value instead of throwing.</summary>
+    public static bool TryValidate(ReadOnlySpan<byte> data, out DecodeError error, DagCborOptions? options = null)
+    {
+        var pos = 0;
+        var reason = DagCborWalker.Skip(data, ref pos, 0, options ?? DagCborOptions.Default, out var at);
+        if (reason is null && pos != data.Length)
+        {
+            reason = $"{data.Length - pos} trailing bytes after the value";
+            at = pos;
+        }
+
+        error = reason is null ? default : new DecodeError(reason, at);
+        return reason is null;
+    }
+
+    /// <summary>Validates the next value without consuming it or throwing; returns null or the reason (with its offset).</summary>
+    public readonly string? TryValidateNext(out int end, out int errorAt)
+    {
+        end = _pos;
+        var reason = DagCborWalker.Skip(_data, ref end, _depth, _options, out errorAt);
+        errorAt += _baseOffset;
+        return reason;
     }
 
     /// <summary>Decodes exactly one value (trailing bytes are an error); the result references <paramref name="data"/>.</summary>
@@ -104,10 +129,7 @@ public ref struct DagCborReader
                     0xf4 or 0xf5 => DagCborKind.Boolean,
                     0xf6 => DagCborKind.Null,
                     0xfb => DagCborKind.Float,
-                    0xf7 => throw Error("undefined is not allowed in DAG-CBOR", _pos),
-                    0xf9 or 0xfa => throw Error("DAG-CBOR floats must be 64-bit", _pos),
-                    0xff => throw Error("unexpected break (indefinite lengths are not allowed)", _pos),
-                    _ => throw Error($"simple value 0x{ib:x2} is not allowed in DAG-CBOR", _pos),
+                    _ => throw Error(DagCborWalker.SimpleValueError(ib), _pos),
                 };
         }
     }
@@ -134,77 +156,19 @@ public ref struct DagCborReader
             return (ulong)ai;
         }
 
-        return ReadLongArgument(ai);
+        return ReadLongArgument();
     }
 
-    private ulong ReadLongArgument(int ai)
+    private ulong ReadLongArgument()
     {
         var start = _pos;
-        var rest = _data.Length - _pos - 1;
-        ulong value;
-        switch (ai)
+        var error = DagCborWalker.TryReadArgument(_data, ref _pos, out var value);
+        if (error is not null)
         {
-            case 24:
-                if (rest < 1)
-                {
-                    throw Error("unexpected end of input in item header", start);
-                }
-
-                value = _data[_pos + 1];
-                if (value < 24)
-                {
-                    throw Error("non-minimal integer or length encoding", start);
-                }
-
-                _pos += 2;
-                return value;
-            case 25:
-                if (rest < 2)
-                {
-                    throw Error("unexpected end of input in item header", start);
-                }
-
-                value = BinaryPrimitives.ReadUInt16BigEndian(_data.Slice(_pos + 1, 2));
-                if (value <= 0xff)
-                {
-                    throw Error("non-minimal integer or length encoding", start);
-                }
-
-                _pos += 3;
-                return value;
-            case 26:
-                if (rest < 4)
-                {
-                    throw Error("unexpected end of input in item header", start);
-                }
-
-                value = BinaryPrimitives.ReadUInt32BigEndian(_data.Slice(_pos + 1, 4));
-                if (value <= 0xffff)
-                {
-                    throw Error("non-minimal integer or length encoding", start);
-                }
-
-                _pos += 5;
-                return value;
-            case 27:
-                if (rest < 8)
-                {
-                    throw Error("unexpected end of input in item header", start);
-                }
-
-                value = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos + 1, 8));
-                if (value <= 0xffff_ffff)
-                {
-                    throw Error("non-minimal integer or length encoding", start);
-                }
-
-                _pos += 9;
-                return value;
-            case 31:
-                throw Error("indefinite-length items are not allowed in DAG-CBOR", start);
-            default:
-                throw Error($"reserved additional information {ai}", start);
+            throw Error(error, start);
         }
+
+        return value;
     }
 
     public long ReadInt64()
@@ -493,72 +457,10 @@ public ref struct DagCborReader
     /// <summary>Validates and skips the next value (recursively, within the depth limit).</summary>
     public void SkipValue()
     {
-        if (_pos >= _data.Length)
+        var reason = DagCborWalker.Skip(_data, ref _pos, _depth, _options, out var at);
+        if (reason is not null)
         {
-            throw Error("unexpected end of input", _pos);
-        }
-
-        var ib = _data[_pos];
-        switch (ib >> 5)
-        {
-            case 0:
-            case 1:
-                ReadInt64();
-                return;
-            case 2:
-                ReadBytes();
-                return;
-            case 3:
-                ReadUtf8();
-                return;
-            case 4:
-            {
-                var start = _pos;
-                var n = ReadArrayHeader();
-                Enter(start);
-                for (var i = 0; i < n; i++)
-                {
-                    SkipValue();
-                }
-
-                _depth--;
-                return;
-            }
-
-            case 5:
-            {
-                var start = _pos;
-                var n = ReadMapHeader();
-                Enter(start);
-                var order = default(MapKeyOrder);
-                for (var i = 0; i < n; i++)
-                {
-                    ReadMapKey(ref order);
-                    SkipValue();
-                }
-
-                _depth--;
-                return;
-            }
-
-            case 6:
-                ReadCid();
-                return;
-            default:
-                switch (ib)
-                {
-                    case 0xf4:
-                    case 0xf5:
-                    case 0xf6:
-                        _pos++;
-                        return;
-                    case 0xfb:
-                        ReadDouble();
-                        return;
-                    default:
-                        PeekKind(); // throws the precise reason
-                        throw Error($"unexpected byte 0x{ib:x2}", _pos);
-                }
+            throw Error(reason, at);
         }
     }
 

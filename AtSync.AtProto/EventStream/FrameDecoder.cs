@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using AtSync.AtProto.Car;
 using AtSync.AtProto.Cids;
 using AtSync.AtProto.DagCbor;
@@ -18,6 +19,63 @@ public static class FrameDecoder
     /// <summary>Decodes one <c>com.atproto.label.subscribeLabels</c> message.</summary>
     public static FirehoseEvent DecodeLabelFrame(ReadOnlyMemory<byte> frame, FrameDecodeOptions? options = null)
         => Decode(frame, options ?? FrameDecodeOptions.Default, labels: true);
+
+    /// <summary>
+    /// Decodes one <c>com.atproto.sync.subscribeRepos</c> message, reporting bad input as a <see cref="DecodeError"/>
+    /// instead of throwing. The frame's DAG-CBOR structure is checked first without exceptions, so damaged frames
+    /// (truncated, non-canonical) cost no more than a scan.
+    /// </summary>
+    public static bool TryDecodeRepoFrame(
+        ReadOnlyMemory<byte> frame, [NotNullWhen(true)] out FirehoseEvent? evt, out DecodeError error, FrameDecodeOptions? options = null)
+        => TryDecode(frame, options ?? FrameDecodeOptions.Default, labels: false, out evt, out error);
+
+    /// <summary>The non-throwing form of <see cref="DecodeLabelFrame"/>.</summary>
+    public static bool TryDecodeLabelFrame(
+        ReadOnlyMemory<byte> frame, [NotNullWhen(true)] out FirehoseEvent? evt, out DecodeError error, FrameDecodeOptions? options = null)
+        => TryDecode(frame, options ?? FrameDecodeOptions.Default, labels: true, out evt, out error);
+
+    private static bool TryDecode(
+        ReadOnlyMemory<byte> frame, FrameDecodeOptions options, bool labels, [NotNullWhen(true)] out FirehoseEvent? evt, out DecodeError error)
+    {
+        evt = null;
+        if (frame.Length > options.MaxFrameLength)
+        {
+            error = new DecodeError($"frame of {frame.Length} bytes exceeds the limit of {options.MaxFrameLength}", 0);
+            return false;
+        }
+
+        // Structure first (header value, body value, nothing after), without exceptions.
+        var reader = new DagCborReader(frame, options.DagCbor);
+        var reason = reader.TryValidateNext(out var headerEnd, out var at);
+        if (reason is null)
+        {
+            reader = new DagCborReader(frame[headerEnd..], options.DagCbor, headerEnd);
+            reason = reader.TryValidateNext(out var bodyEnd, out at);
+            if (reason is null && headerEnd + bodyEnd != frame.Length)
+            {
+                reason = $"{frame.Length - headerEnd - bodyEnd} trailing bytes after the body";
+                at = headerEnd + bodyEnd;
+            }
+        }
+
+        if (reason is not null)
+        {
+            error = new DecodeError(reason, at);
+            return false;
+        }
+
+        try
+        {
+            evt = Decode(frame, options, labels);
+            error = default;
+            return true;
+        }
+        catch (AtProtoDataException ex)
+        {
+            error = DecodeError.From(ex);
+            return false;
+        }
+    }
 
     private static FirehoseEvent Decode(ReadOnlyMemory<byte> frame, FrameDecodeOptions options, bool labels)
     {

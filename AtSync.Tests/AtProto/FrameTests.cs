@@ -179,4 +179,31 @@ public class FrameTests
     {
         Assert.Throws<FrameFormatException>(() => new RepoOp(RepoAction.Delete, path, null));
     }
+
+    [Fact]
+    public void Try_decode_reports_errors_as_values()
+    {
+        var evt = new IdentityEvent { Seq = 5, Did = Did, Time = "t" };
+        var frame = FrameEncoder.Encode(evt);
+        Assert.True(FrameDecoder.TryDecodeRepoFrame(frame, out var decoded, out var none));
+        Assert.Equal(evt, decoded);
+        Assert.Equal(default, none);
+
+        // Truncated: caught by the structure scan, offset at the end of the input.
+        Assert.False(FrameDecoder.TryDecodeRepoFrame(frame.AsMemory(0, frame.Length - 1), out var nothing, out var error));
+        Assert.Null(nothing);
+        Assert.Contains("exceeds the remaining input", error.Reason);
+
+        // Trailing bytes after the body.
+        Assert.False(FrameDecoder.TryDecodeRepoFrame(frame.Append((byte)0x01).ToArray(), out _, out error));
+        Assert.Contains("trailing", error.Reason);
+        Assert.Equal(frame.Length, error.Offset);
+
+        // Well-formed CBOR, wrong shape: the typed decoder's error, as a value.
+        Assert.False(FrameDecoder.TryDecodeRepoFrame(Convert.FromHexString("a1626f7002a0"), out _, out error));
+        Assert.Contains("unknown frame op 2", error.Reason);
+
+        Assert.False(FrameDecoder.TryDecodeRepoFrame(frame, out _, out error, FrameDecodeOptions.Default with { MaxFrameLength = 10 }));
+        Assert.Contains("exceeds the limit", error.Reason);
+    }
 }
