@@ -19,16 +19,10 @@ public class CorpusCommitVerifyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var corpus = FindCorpus();
-        var docs = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(Zstd(Path.Combine(corpus, "firehose", "did_docs.json.zst")))!
-            .ToDictionary(kv => kv.Key, kv => DidDocument.FromJson(kv.Value).SigningKey!);
-        var frames = Zstd(Path.Combine(corpus, "firehose", "frames.bin.zst"));
+        var docs = CorpusKeys();
         var list = new List<(CommitBlock, PublicKey)>();
-        for (var pos = 0; pos < frames.Length;)
+        foreach (var frame in CorpusFrames.Load())
         {
-            var length = (int)BitConverter.ToUInt32(frames, pos);
-            var frame = frames.AsMemory(pos + 4, length);
-            pos += 4 + length;
             if (FrameDecoder.DecodeRepoFrame(frame) is CommitEvent commit)
             {
                 list.Add((commit.ReadCommitBlock(), docs[commit.Repo]));
@@ -52,6 +46,11 @@ public class CorpusCommitVerifyBenchmarks
         return ok;
     }
 
+    /// <summary>DID → <c>#atproto</c> key of every commit author, from <c>firehose/did_docs.json.zst</c>.</summary>
+    internal static Dictionary<string, PublicKey> CorpusKeys() =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(Zstd(Path.Combine(FindCorpus(), "firehose", "did_docs.json.zst")))!
+            .ToDictionary(kv => kv.Key, kv => DidDocument.FromJson(kv.Value).SigningKey!);
+
     private static byte[] Zstd(string path)
     {
         using var input = File.OpenRead(path);
@@ -72,5 +71,48 @@ public class CorpusCommitVerifyBenchmarks
             }
         }
         throw new DirectoryNotFoundException($"No AtSync.sln above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>
+/// Issue 3's (a) and (b) side by side over the 150 corpus frames: full decode (header, body, CAR with CID checks,
+/// every block strictly decoded), then the same plus each commit's signature verified with its author's key
+/// (keys already resolved, as the DID cache would hold them). Times are per frame.
+/// </summary>
+[MemoryDiagnoser]
+public class FrameDecodeWithSignatureBenchmarks
+{
+    private byte[][] _frames = [];
+    private CommitBlockVerifier _verifier = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _frames = CorpusFrames.Load();
+        var keys = CorpusCommitVerifyBenchmarks.CorpusKeys();
+        _verifier = new CommitBlockVerifier(did => keys.GetValueOrDefault(did));
+        DecodeAndVerify(); // throws if any signature fails
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 150, Description = "(a) full decode")]
+    public int Decode()
+    {
+        var work = 0;
+        foreach (var frame in _frames)
+        {
+            work += FullDecode.Run(frame);
+        }
+        return work;
+    }
+
+    [Benchmark(OperationsPerInvoke = 150, Description = "(b) full decode + signature")]
+    public int DecodeAndVerify()
+    {
+        var work = 0;
+        foreach (var frame in _frames)
+        {
+            work += FullDecode.Run(frame, _verifier);
+        }
+        return work;
     }
 }
