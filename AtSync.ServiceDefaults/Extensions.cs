@@ -35,8 +35,17 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>IHttpClientFactory's log categories (their Trace-level request logs carry raw header values).</summary>
+    public const string HttpClientLogCategory = "System.Net.Http.HttpClient";
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // IHttpClientFactory's Trace-level request logs blank header values in their text but keep the raw
+        // Authorization header (users' bearer tokens) in their structured state, which the OpenTelemetry logger
+        // exports. Those categories never log below Information, whatever LOG_LEVEL says.
+        var configured = Enum.TryParse<LogLevel>(builder.Configuration["Logging:LogLevel:Default"], ignoreCase: true, out var level) ? level : LogLevel.Information;
+        builder.Logging.AddFilter(HttpClientLogCategory, configured > LogLevel.Information ? configured : LogLevel.Information);
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

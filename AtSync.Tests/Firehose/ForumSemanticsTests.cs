@@ -102,7 +102,7 @@ public sealed class ForumSemanticsTests
         var t = database.Tables;
         // A probe trigger records the session variable the outbox triggers test (@atsync_origin) for every post insert.
         await database.ExecuteAsync($"CREATE TABLE origin_probe (post_id INT UNSIGNED, origin VARCHAR(32) NULL)");
-        await database.ExecuteAsync($"CREATE TRIGGER origin_probe_insert AFTER INSERT ON {t.PhpbbPosts} FOR EACH ROW INSERT INTO origin_probe VALUES (NEW.post_id, @atsync_origin)");
+        await database.ExecuteWithUserVariablesAsync($"CREATE TRIGGER origin_probe_insert AFTER INSERT ON {t.PhpbbPosts} FOR EACH ROW INSERT INTO origin_probe VALUES (NEW.post_id, @atsync_origin)");
         using var frames = ForumFrameFactory.Create();
         await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
         var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Marked", "x"), T0);

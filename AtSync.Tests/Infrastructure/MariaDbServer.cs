@@ -38,7 +38,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         AdminConnectionString = new MySqlConnectionStringBuilder
         {
             Server = "127.0.0.1", Port = (uint)port, UserID = TestUser, Password = password,
-            Pooling = true, ConnectionTimeout = 5, AllowUserVariables = true,
+            Pooling = true, ConnectionTimeout = 5,
         }.ConnectionString;
     }
 
@@ -297,6 +297,19 @@ public sealed record TestDatabase(MariaDbServer Server, string Name, string Conn
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync().ConfigureAwait(false);
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// For test-only SQL that names session variables (<c>@x</c>). The services' connection strings never set
+    /// "Allow User Variables", and neither does <see cref="ConnectionString"/>: code under test must not rely on it.
+    /// </summary>
+    public async Task ExecuteWithUserVariablesAsync(string sql)
+    {
+        var builder = new MySqlConnectionStringBuilder(ConnectionString) { AllowUserVariables = true };
+        await using var connection = new MySqlConnection(builder.ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
