@@ -40,7 +40,7 @@ public static class ServiceRunner
             _ => null,
         };
         if (failures is null) return null;
-        var line = string.Join("; ", failures.SelectMany(f => f.Split("; ")).Distinct(StringComparer.Ordinal));
+        var line = string.Join("; ", failures.Distinct(StringComparer.Ordinal));
         return line.ReplaceLineEndings(" ") + ".";
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -68,12 +69,14 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
 }
 
 /// <summary>Fills the labeler settings from the forum's when they are not given (DESIGN.md: "default to the forum's").</summary>
-internal sealed class NetworkOptionsDefaults(IOptions<ForumOptions> forum) : IPostConfigureOptions<NetworkOptions>
+/// <remarks>Reads the forum's raw settings, not the validated <see cref="ForumOptions"/>: a bad forum setting is reported
+/// by its own validator, and must not hide the network settings' own failures.</remarks>
+internal sealed class NetworkOptionsDefaults(IConfiguration configuration) : IPostConfigureOptions<NetworkOptions>
 {
     public void PostConfigure(string? name, NetworkOptions options)
     {
-        if (string.IsNullOrWhiteSpace(options.LabelerDid)) options.LabelerDid = forum.Value.Did;
-        if (string.IsNullOrWhiteSpace(options.LabelerUrl)) options.LabelerUrl = forum.Value.PdsUrl;
+        if (string.IsNullOrWhiteSpace(options.LabelerDid)) options.LabelerDid = configuration[SettingNames.ForumDid] ?? "";
+        if (string.IsNullOrWhiteSpace(options.LabelerUrl)) options.LabelerUrl = configuration[SettingNames.ForumPdsUrl] ?? "";
     }
 }
 
