@@ -165,6 +165,14 @@ public partial class XrpcClient
         {
             throw Transport(nsid, ex, bearerToken);
         }
+        catch (Exception ex) when (IsResilienceRejection(ex, out var timedOut))
+        {
+            // A resilience handler (Polly: attempt/total timeout, open circuit breaker, rate limiter) gave up
+            // before a response arrived.
+            throw timedOut
+                ? new XrpcException(XrpcErrorKind.Timeout, nsid, null, XrpcException.TimeoutError, "the resilience pipeline timed out", null, ex)
+                : new XrpcException(XrpcErrorKind.Transport, nsid, null, XrpcException.TransportError, Sanitize(ex.GetType().Name, bearerToken), null, ex);
+        }
 
         using (response)
         {
@@ -206,6 +214,27 @@ public partial class XrpcClient
             ? kind.ToString()
             : FindSocketError(ex)?.ToString() ?? ex.GetType().Name;
         return new XrpcException(XrpcErrorKind.Transport, nsid, status, XrpcException.TransportError, Sanitize(detail, bearerToken), rateLimit, ex);
+    }
+
+    /// <summary>
+    /// Recognizes Polly's <c>ExecutionRejectedException</c> family (thrown by <c>AddStandardResilienceHandler</c>)
+    /// and <see cref="TimeoutException"/> without taking a dependency on Polly.
+    /// </summary>
+    private static bool IsResilienceRejection(Exception ex, out bool timedOut)
+    {
+        timedOut = ex is TimeoutException || ex.GetType().Name.Contains("Timeout", StringComparison.Ordinal);
+        if (ex is TimeoutException)
+        {
+            return true;
+        }
+        for (var type = ex.GetType(); type is not null; type = type.BaseType)
+        {
+            if (type.Name == "ExecutionRejectedException" && type.Namespace?.StartsWith("Polly", StringComparison.Ordinal) == true)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static SocketError? FindSocketError(Exception? ex)

@@ -479,4 +479,43 @@ public sealed class XrpcClientTests : IAsyncLifetime
         Assert.Equal("did:plc:typed", result.Value.Did);
         Assert.Equal(_server.BaseUri, client.Service);
     }
+
+    [Fact]
+    public async Task Standard_resilience_handler_failures_map_to_xrpc_errors()
+    {
+        var calls = 0;
+        _server.Handler = async (ctx, rec) =>
+        {
+            if (rec.Path.EndsWith("resolveHandle", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(20), ctx.RequestAborted);
+                return;
+            }
+            Interlocked.Increment(ref calls);
+            await LoopbackHttpServer.Json(ctx, 503, """{"error":"Unavailable","message":"try later"}""");
+        };
+        var services = new ServiceCollection();
+        services.AddHttpClient<XrpcClient>(c => c.BaseAddress = _server.BaseUri)
+            .AddStandardResilienceHandler(o =>
+            {
+                o.AttemptTimeout.Timeout = TimeSpan.FromMilliseconds(200);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromMilliseconds(1500);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(5);
+                o.Retry.MaxRetryAttempts = 1;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(10);
+                o.Retry.UseJitter = false;
+            });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<XrpcClient>();
+
+        var timeout = await Assert.ThrowsAsync<XrpcException>(() => client.ResolveHandleAsync("alice.test"));
+        Assert.Equal(XrpcErrorKind.Timeout, timeout.Kind);
+        Assert.True(timeout.IsTransient);
+
+        var unavailable = await Assert.ThrowsAsync<XrpcException>(() => client.RefreshSessionAsync(RefreshToken));
+        Assert.Equal(XrpcErrorKind.ServerError, unavailable.Kind);
+        Assert.Equal("Unavailable", unavailable.Error);
+        Assert.Equal(2, calls); // the pipeline retried once; the last response is what the caller sees
+        AssertNoSecrets(unavailable);
+    }
 }

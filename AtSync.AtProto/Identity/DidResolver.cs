@@ -1,0 +1,269 @@
+using System.Net;
+using AtSync.AtProto.Syntax;
+
+namespace AtSync.AtProto.Identity;
+
+/// <summary>
+/// Resolves <c>did:plc</c> (<c>GET {PlcDirectory}/{did}</c>) and <c>did:web</c> (<c>GET https://{host}/.well-known/did.json</c>)
+/// over an injected <see cref="HttpClient"/>, keeping up to <see cref="DidResolverOptions.CacheCapacity"/> documents for
+/// <see cref="DidResolverOptions.CacheTtl"/>. Concurrent requests for the same DID share one fetch. Failures are not cached.
+/// </summary>
+/// <remarks>
+/// The cache lives in the instance: register it as a singleton (not as a transient typed client), e.g.
+/// <c>services.AddSingleton&lt;IDidResolver&gt;(sp =&gt; new DidResolver(sp.GetRequiredService&lt;IHttpClientFactory&gt;().CreateClient("plc"), options, sp.GetRequiredService&lt;TimeProvider&gt;()))</c>.
+/// </remarks>
+public sealed class DidResolver : IDidResolver
+{
+    private readonly HttpClient _http;
+    private readonly DidResolverOptions _options;
+    private readonly TimeProvider _time;
+    private readonly BoundedCache _cache;
+    private readonly Dictionary<string, Task<DidDocument>> _inFlight = new(StringComparer.Ordinal);
+    private readonly Lock _inFlightLock = new();
+
+    public DidResolver(HttpClient httpClient, DidResolverOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        _http = httpClient;
+        _options = options ?? new DidResolverOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.CacheCapacity, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.CacheTtl, TimeSpan.Zero, nameof(options));
+        if (!_options.PlcDirectory.IsAbsoluteUri || _options.PlcDirectory.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException("PlcDirectory must be an absolute http(s) URL.", nameof(options));
+        }
+        if (_options.DidWebScheme is not ("http" or "https"))
+        {
+            throw new ArgumentException("DidWebScheme must be http or https.", nameof(options));
+        }
+        _time = timeProvider ?? TimeProvider.System;
+        _cache = new BoundedCache(_options.CacheCapacity);
+    }
+
+    /// <summary>Documents currently cached (fresh or stale).</summary>
+    public int CachedCount => _cache.Count;
+
+    public Task<DidDocument> ResolveAsync(Did did, CancellationToken cancellationToken = default)
+    {
+        if (_cache.TryGet(did.Value, _time.GetUtcNow(), out var cached))
+        {
+            return Task.FromResult(cached);
+        }
+        return FetchSharedAsync(did, cancellationToken);
+    }
+
+    public Task<DidDocument> RefreshAsync(Did did, CancellationToken cancellationToken = default)
+    {
+        _cache.Remove(did.Value);
+        return FetchSharedAsync(did, cancellationToken);
+    }
+
+    public void Invalidate(Did did) => _cache.Remove(did.Value);
+
+    private Task<DidDocument> FetchSharedAsync(Did did, CancellationToken cancellationToken)
+    {
+        Task<DidDocument> task;
+        lock (_inFlightLock)
+        {
+            if (!_inFlight.TryGetValue(did.Value, out task!))
+            {
+                // The shared fetch is bounded by HttpClient.Timeout, not by any one caller's token.
+                task = FetchAndCacheAsync(did);
+                _inFlight[did.Value] = task;
+            }
+        }
+        return task.WaitAsync(cancellationToken);
+    }
+
+    private async Task<DidDocument> FetchAndCacheAsync(Did did)
+    {
+        await Task.Yield();
+        try
+        {
+            var doc = await FetchAsync(did).ConfigureAwait(false);
+            _cache.Set(did.Value, doc, _time.GetUtcNow() + _options.CacheTtl);
+            return doc;
+        }
+        finally
+        {
+            lock (_inFlightLock)
+            {
+                _inFlight.Remove(did.Value);
+            }
+        }
+    }
+
+    /// <summary>Where the document of <paramref name="did"/> is fetched from.</summary>
+    public Uri DocumentUrl(Did did)
+    {
+        if (did.IsPlc)
+        {
+            var id = did.Identifier;
+            if (id.Length != 24 || !id.All(c => c is (>= 'a' and <= 'z') or (>= '2' and <= '7')))
+            {
+                throw new DidResolutionException(did, DidResolutionError.UnsupportedDid, "a did:plc identifier is 24 base32 characters");
+            }
+            return new Uri(_options.PlcDirectory.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + did.Value, UriKind.Absolute);
+        }
+        if (did.IsWeb)
+        {
+            var host = did.Identifier.Replace("%3A", ":", StringComparison.OrdinalIgnoreCase);
+            var colon = host.IndexOf(':');
+            var name = colon < 0 ? host : host[..colon];
+            var portOk = colon < 0 || (ushort.TryParse(host[(colon + 1)..], System.Globalization.NumberStyles.None, null, out var port) && port > 0);
+            if (host.Contains('%') || !portOk || Uri.CheckHostName(name) is UriHostNameType.Unknown or UriHostNameType.Basic)
+            {
+                throw new DidResolutionException(did, DidResolutionError.UnsupportedDid, "did:web must name a host (optionally %3A port), without a path");
+            }
+            return new Uri($"{_options.DidWebScheme}://{host}/.well-known/did.json", UriKind.Absolute);
+        }
+        throw new DidResolutionException(did, DidResolutionError.UnsupportedDid, $"method '{did.Method}' is not supported (plc and web are)");
+    }
+
+    private async Task<DidDocument> FetchAsync(Did did)
+    {
+        var url = DocumentUrl(did);
+        HttpResponseMessage response;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.ParseAdd("application/did+ld+json, application/json");
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DidResolutionException(did, DidResolutionError.Unavailable, "request failed: " + ex.HttpRequestError, null, ex);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new DidResolutionException(did, DidResolutionError.Unavailable, "timed out", null, ex);
+        }
+
+        using (response)
+        {
+            var status = response.StatusCode;
+            switch (status)
+            {
+                case HttpStatusCode.NotFound:
+                    throw new DidResolutionException(did, DidResolutionError.NotFound, "no such DID", status);
+                case HttpStatusCode.Gone:
+                    throw new DidResolutionException(did, DidResolutionError.Tombstoned, "the DID is deactivated", status);
+                case >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices:
+                    break;
+                default:
+                    throw new DidResolutionException(did, DidResolutionError.Unavailable, $"HTTP {(int)status}", status);
+            }
+
+            byte[] body;
+            try
+            {
+                body = await ReadBoundedAsync(response.Content, DidDocument.MaxBytes).ConfigureAwait(false)
+                    ?? throw new DidResolutionException(did, DidResolutionError.InvalidDocument, $"the document is larger than {DidDocument.MaxBytes} bytes", status);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            {
+                throw new DidResolutionException(did, DidResolutionError.Unavailable, "reading the document failed", status, ex);
+            }
+
+            DidDocument doc;
+            try
+            {
+                doc = DidDocument.Parse(body);
+            }
+            catch (DidDocumentException ex)
+            {
+                throw new DidResolutionException(did, DidResolutionError.InvalidDocument, ex.Message, status, ex);
+            }
+            if (doc.Id != did)
+            {
+                throw new DidResolutionException(did, DidResolutionError.InvalidDocument, $"the document is for {doc.Id}", status);
+            }
+            return doc;
+        }
+    }
+
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, int limit)
+    {
+        if (content.Headers.ContentLength > limit)
+        {
+            return null;
+        }
+        await using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+        using var ms = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            if (ms.Length + n > limit)
+            {
+                return null;
+            }
+            ms.Write(buffer, 0, n);
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>LRU with per-entry expiry.</summary>
+    private sealed class BoundedCache(int capacity)
+    {
+        private readonly Dictionary<string, LinkedListNode<(string Key, DidDocument Doc, DateTimeOffset Expires)>> _map = new(StringComparer.Ordinal);
+        private readonly LinkedList<(string Key, DidDocument Doc, DateTimeOffset Expires)> _order = new();
+        private readonly Lock _lock = new();
+
+        public int Count
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _map.Count;
+                }
+            }
+        }
+
+        public bool TryGet(string key, DateTimeOffset now, out DidDocument doc)
+        {
+            lock (_lock)
+            {
+                if (_map.TryGetValue(key, out var node) && node.Value.Expires > now)
+                {
+                    _order.Remove(node);
+                    _order.AddFirst(node);
+                    doc = node.Value.Doc;
+                    return true;
+                }
+            }
+            doc = null!;
+            return false;
+        }
+
+        public void Set(string key, DidDocument doc, DateTimeOffset expires)
+        {
+            lock (_lock)
+            {
+                if (_map.Remove(key, out var existing))
+                {
+                    _order.Remove(existing);
+                }
+                _map[key] = _order.AddFirst((key, doc, expires));
+                while (_map.Count > capacity)
+                {
+                    var last = _order.Last!;
+                    _order.RemoveLast();
+                    _map.Remove(last.Value.Key);
+                }
+            }
+        }
+
+        public void Remove(string key)
+        {
+            lock (_lock)
+            {
+                if (_map.Remove(key, out var node))
+                {
+                    _order.Remove(node);
+                }
+            }
+        }
+    }
+}
