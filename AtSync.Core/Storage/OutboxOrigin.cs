@@ -13,6 +13,13 @@ public static class OutboxOrigin
     /// <summary>The session variable the triggers read.</summary>
     public const string SessionVariable = "@atsync_origin";
 
+    /// <summary>
+    /// The variable as AtSync's SQL text spells it: inside a version comment (<c>/*!00000 … */</c>), which MySQL 8 and
+    /// MariaDB execute as SQL but MySqlConnector skips — it would otherwise take <c>@atsync_origin</c> for a command
+    /// parameter and refuse it unless the connection string sets <c>AllowUserVariables</c> (the AppHost's does not).
+    /// </summary>
+    public const string QuotedSessionVariable = "/*!00000 @atsync_origin */";
+
     public const string Firehose = "firehose";
 
     /// <summary>Marks the session: phpBB post changes made on it enqueue nothing.</summary>
@@ -20,8 +27,7 @@ public static class OutboxOrigin
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentException.ThrowIfNullOrEmpty(origin);
-        // SET with a literal (no user-variable parameter parsing needed on the client side).
-        await using var command = new MySqlCommand($"SET {SessionVariable} = '{Escape(origin)}'", connection);
+        await using var command = new MySqlCommand($"SET {QuotedSessionVariable} = '{Escape(origin)}'", connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -29,7 +35,7 @@ public static class OutboxOrigin
     public static async Task ClearSessionAsync(MySqlConnection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        await using var command = new MySqlCommand($"SET {SessionVariable} = NULL", connection);
+        await using var command = new MySqlCommand($"SET {QuotedSessionVariable} = NULL", connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -108,8 +108,11 @@ public sealed class QueueEndToEndTests
         await h.PostTopicAsync(plain, "Unlinked", "<t>not for the network</t>");
 
         // The Firehose marks its session; its inserts and edits of a linked user's posts must not echo back out.
-        await using (var connection = await h.Database.OpenAsync())
+        // As the Firehose connects: without AllowUserVariables.
+        var firehoseConnectionString = new MySqlConnectionStringBuilder(h.Database.ConnectionString) { AllowUserVariables = false }.ConnectionString;
+        await using (var connection = new MySqlConnection(firehoseConnectionString))
         {
+            await connection.OpenAsync();
             await OutboxOrigin.MarkSessionAsync(connection, OutboxOrigin.Firehose, CancellationToken.None);
             await using var insert = new MySqlCommand($"""
                 INSERT INTO {h.Tables.PhpbbPosts} (topic_id, forum_id, poster_id, post_time, post_subject, post_text, post_visibility)

@@ -24,7 +24,7 @@ internal sealed class M0200_QueueOutbox : ISchemaMigration
                 FROM {t.Users} u WHERE u.user_id = {row}.poster_id
             """;
 
-        var origin = OutboxOrigin.SessionVariable;
+        var origin = OutboxOrigin.QuotedSessionVariable;
         return
         [
             $"DROP TRIGGER IF EXISTS {t.Prefix}atsync_post_insert",
