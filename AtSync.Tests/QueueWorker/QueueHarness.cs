@@ -82,7 +82,7 @@ public sealed class QueueHarness : IAsyncDisposable
     }
 
     /// <summary>A phpBB user linked to an AT account on the loopback PDS with a fresh session.</summary>
-    public async Task<LinkedUser> LinkUserAsync(string? did = null, TimeSpan? accessLifetime = null, bool storeExpiry = true)
+    public async Task<LinkedUser> LinkUserAsync(string? did = null, TimeSpan? accessLifetime = null, bool storeExpiry = true, TokenCipher? sealWith = null)
     {
         var userId = Interlocked.Increment(ref _nextUserId);
         did ??= $"did:plc:user{userId:D4}aaaaaaaaaaaaaaaaaaa";
@@ -97,8 +97,8 @@ public sealed class QueueHarness : IAsyncDisposable
         command.Parameters.AddWithValue("@did", did);
         command.Parameters.AddWithValue("@handle", $"u{userId}.test");
         command.Parameters.AddWithValue("@pds", Pds.BaseUri.ToString());
-        command.Parameters.AddWithValue("@access", Cipher.Encrypt(access));
-        command.Parameters.AddWithValue("@refresh", Cipher.Encrypt(refresh));
+        command.Parameters.AddWithValue("@access", (sealWith ?? Cipher).Encrypt(access));
+        command.Parameters.AddWithValue("@refresh", (sealWith ?? Cipher).Encrypt(refresh));
         command.Parameters.AddWithValue("@expires", storeExpiry ? expires.ToUnixTimeSeconds() : null);
         await command.ExecuteNonQueryAsync();
         return new LinkedUser(userId, did, access, refresh);
@@ -206,6 +206,17 @@ public sealed class QueueHarness : IAsyncDisposable
         if (!await reader.ReadAsync()) return null;
         return new PostState(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
             reader.GetString(3), reader.GetBoolean(4), reader.GetString(5));
+    }
+
+    public sealed record StoredTokens(string Access, string Refresh, long? ExpiresAt);
+
+    public async Task<StoredTokens> StoredTokensAsync(long userId)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT access_token, refresh_token, token_expires_at FROM {Tables.Users} WHERE user_id = {userId}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return new StoredTokens(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
     }
 
     public async Task ExecuteAsync(string sql)
