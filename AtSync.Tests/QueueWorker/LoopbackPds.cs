@@ -16,7 +16,10 @@ namespace AtSync.Tests.QueueWorker;
 /// <summary>A fault the loopback PDS injects into matching requests.</summary>
 public abstract record PdsFault
 {
-    /// <summary>Answers with an XRPC error (and headers, e.g. Retry-After / RateLimit-*), without applying the call.</summary>
+    /// <summary>
+    /// Answers with an XRPC error (and headers, e.g. Retry-After / RateLimit-*), without applying the call.
+    /// <c>{bearer}</c> in the message is replaced by the request's bearer token (a PDS that echoes credentials).
+    /// </summary>
     public sealed record Error(int Status, string Name, string Message = "injected", params (string Header, string Value)[] Headers) : PdsFault;
 
     /// <summary>Waits this long (real time), then handles the call normally.</summary>
@@ -139,7 +142,8 @@ public sealed class LoopbackPds : IAsyncDisposable
         if (fault is PdsFault.Error error)
         {
             Record(nsid, null, null, error.Status, false);
-            await ErrorAsync(ctx, error.Status, error.Name, error.Message, error.Headers);
+            var echoed = error.Message.Replace("{bearer}", ctx.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            await ErrorAsync(ctx, error.Status, error.Name, echoed, error.Headers);
             return;
         }
         if (fault is PdsFault.Drop { AfterApplying: false })
