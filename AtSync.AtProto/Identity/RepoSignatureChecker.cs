@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AtSync.AtProto.Crypto;
+using AtSync.AtProto.EventStream;
 using AtSync.AtProto.Syntax;
 
 namespace AtSync.AtProto.Identity;
@@ -48,6 +49,17 @@ public sealed class RepoSignatureChecker
     }
 
     public TimeSpan MinRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks a decoded commit object's <c>sig</c> against its <c>did</c>'s key.</summary>
+    public Task<CommitSignatureCheck> CheckAsync(CommitBlock commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        if (!Did.TryParse(commit.Did, out var repo))
+        {
+            return Task.FromResult(new CommitSignatureCheck(CommitSignatureStatus.Unresolved, null, DidResolutionError.UnsupportedDid));
+        }
+        return CheckAsync(repo, commit.GetUnsignedBytes(), commit.Signature, cancellationToken);
+    }
 
     public async Task<CommitSignatureCheck> CheckAsync(Did repo, ReadOnlyMemory<byte> unsignedCommit, ReadOnlyMemory<byte> signature, CancellationToken cancellationToken = default)
     {

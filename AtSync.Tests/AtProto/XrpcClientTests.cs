@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using AtSync.AtProto.Xrpc;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AtSync.Tests.AtProto;
@@ -517,5 +519,36 @@ public sealed class XrpcClientTests : IAsyncLifetime
         Assert.Equal("Unavailable", unavailable.Error);
         Assert.Equal(2, calls); // the pipeline retried once; the last response is what the caller sees
         AssertNoSecrets(unavailable);
+    }
+
+    /// <summary>
+    /// IHttpClientFactory's default logging redacts header values in the formatted message but keeps them raw in
+    /// the structured state (which OpenTelemetry exports as attributes) at Trace level. Services must cap the
+    /// <c>System.Net.Http.HttpClient</c> categories at Information (or remove the factory loggers) — this is that
+    /// configuration, with a Trace-level default, proven to log requests without the token anywhere.
+    /// </summary>
+    [Fact]
+    public async Task With_http_client_logs_capped_at_information_no_log_holds_the_token()
+    {
+        _server.Handler = (ctx, rec) => rec.Path.EndsWith("refreshSession", StringComparison.Ordinal)
+            ? LoopbackHttpServer.Json(ctx, 400, """{"error":"ExpiredToken","message":"Token has expired"}""")
+            : LoopbackHttpServer.Json(ctx, 200, """{"uri":"at://did:plc:u1/a.b.c/k","cid":"bafy"}""");
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Information)
+            .AddFakeLogging());
+        services.AddHttpClient<XrpcClient>(c => c.BaseAddress = _server.BaseUri);
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<XrpcClient>();
+
+        await client.CreateRecordAsync(new CreateRecordInput { Repo = "did:plc:u1", Collection = "a.b.c", Rkey = "k", Record = XrpcRecord.FromJson("{}") }, AccessToken);
+        await Assert.ThrowsAsync<XrpcException>(() => client.RefreshSessionAsync(RefreshToken));
+
+        var logs = provider.GetFakeLogCollector().GetSnapshot();
+        // Anti-vacuity: the factory's handlers did log both requests.
+        Assert.Contains(logs, r => r.Message.Contains("createRecord", StringComparison.Ordinal));
+        Assert.Contains(logs, r => r.Message.Contains("refreshSession", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Message.Contains("SECRET", StringComparison.Ordinal)
+            || r.StructuredState?.Any(kv => kv.Value?.Contains("SECRET", StringComparison.Ordinal) == true) == true);
     }
 }
