@@ -50,6 +50,9 @@ public sealed class LoopbackPds : IAsyncDisposable
     private readonly ConcurrentQueue<(string? Nsid, PdsFault Fault)> _faults = new();
     private readonly Lock _writeLock = new();
     private int _duplicateCreateAttempts;
+    private int _putsOverExisting;
+    private string? _hangDid;
+    private readonly TaskCompletionSource _hangStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private LoopbackPds(WebApplication app, TimeProvider time)
     {
@@ -74,6 +77,19 @@ public sealed class LoopbackPds : IAsyncDisposable
 
     /// <summary>Successful createRecord calls per AT-URI.</summary>
     public IReadOnlyDictionary<string, int> CreatesByUri => _creates.ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+
+    /// <summary>putRecord calls that replaced a record already there.</summary>
+    public int PutsOverExisting => Volatile.Read(ref _putsOverExisting);
+
+    /// <summary>
+    /// The next write for <paramref name="did"/> is applied and then never answered (until the client goes away):
+    /// the worker that sent it is stuck holding its batch. The returned task completes when that write has arrived.
+    /// </summary>
+    public Task HangNextWriteOf(string did)
+    {
+        _hangDid = did;
+        return _hangStarted.Task;
+    }
 
     /// <summary>createRecord calls refused because the record already existed.</summary>
     public int DuplicateCreateAttempts => Volatile.Read(ref _duplicateCreateAttempts);
@@ -220,6 +236,7 @@ public sealed class LoopbackPds : IAsyncDisposable
                         _creates.AddOrUpdate(uri, 1, (_, n) => n + 1);
                         break;
                     case "com.atproto.repo.putRecord":
+                        if (_records.ContainsKey(uri)) Interlocked.Increment(ref _putsOverExisting);
                         var put = root.GetProperty("record").GetRawText();
                         cid = CidFor(put);
                         _records[uri] = (put, cid);
@@ -238,6 +255,18 @@ public sealed class LoopbackPds : IAsyncDisposable
             if (fault is PdsFault.Drop)
             {
                 ctx.Abort();
+                return;
+            }
+            if (_hangDid is { } hang && hang == session.Did && Interlocked.CompareExchange(ref _hangDid, null, hang) == hang)
+            {
+                _hangStarted.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                }
                 return;
             }
             await JsonAsync(ctx, 200, nsid == "com.atproto.repo.deleteRecord"

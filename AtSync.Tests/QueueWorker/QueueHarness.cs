@@ -20,7 +20,7 @@ namespace AtSync.Tests.QueueWorker;
 /// fresh MariaDB database with phpBB's tables and AtSync's schema, a loopback PDS, and a fake clock. Tests drive
 /// batches directly (<see cref="RunBatchAsync"/>) and seed phpBB rows as phpBB would write them.
 /// </summary>
-public sealed class QueueHarness : IAsyncDisposable
+public sealed partial class QueueHarness : IAsyncDisposable
 {
     public const string ForumBoardUri = "at://" + ServiceSettings.ForumDid + "/net.vza.forum.board/3kboardaaaaa2";
     public const string ForumBoardCid = "bafyreiboardboardboardboardboardboardboardboardboardboardbo";
