@@ -10,6 +10,8 @@ switch (args.FirstOrDefault())
         return QuickBench.Decode(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3.0);
     case "bench-errors":
         return QuickBench.Truncations();
+    case "bench-queue":
+        return await QueueBench.RunAsync(args);
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

@@ -49,6 +49,19 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     /// </summary>
     public async Task<IReadOnlyList<QueueRow>> ClaimAsync(int limit, DateTimeOffset now, TimeSpan lease, TidGenerator tids, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ClaimOnceAsync(limit, now, lease, tids, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        {
+            // Rolled back: nothing was claimed. The next loop iteration claims again.
+            return [];
+        }
+    }
+
+    private async Task<IReadOnlyList<QueueRow>> ClaimOnceAsync(int limit, DateTimeOffset now, TimeSpan lease, TidGenerator tids, CancellationToken cancellationToken)
+    {
         var nowSeconds = now.ToUnixTimeSeconds();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
@@ -144,6 +157,29 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     public async Task<int> FinishAsync(IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> results, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (results.Count == 0) return 0;
+        // Concurrent batches touch neighbouring index entries (atproto_posts' unique at_uri, the queue's status index):
+        // InnoDB may pick this transaction as a deadlock victim. It rolled back whole, so it is simply run again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await FinishOnceAsync(results, now, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (IsRetryableConflict(ex) && attempt < MaxConflictRetries)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public const int MaxConflictRetries = 8;
+
+    /// <summary>Deadlock victim or lock wait timeout: the statement or transaction can be run again.</summary>
+    public static bool IsRetryableConflict(MySqlException ex) =>
+        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+
+    private async Task<int> FinishOnceAsync(IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> results, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var nowSeconds = now.ToUnixTimeSeconds();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
@@ -247,13 +283,28 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     /// <summary>Rows whose worker's lease ran out (it crashed or hung) go back to <c>pending</c>; the lost attempt counts.</summary>
     public async Task<int> RecoverExpiredLeasesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RecoverOnceAsync(now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        {
+            return 0; // another worker holds those rows right now; the next iteration looks again
+        }
+    }
+
+    private async Task<int> RecoverOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         await using var command = new MySqlCommand($"""
             UPDATE {tables.Queue} SET status = 'pending', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
             WHERE status = 'processing' AND next_retry_at <= @now
-            """, connection);
+            """, connection, transaction);
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var recovered = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return recovered;
     }
 
     /// <summary>Removes dead letters last touched before <paramref name="olderThan"/>.</summary>
