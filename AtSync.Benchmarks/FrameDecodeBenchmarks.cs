@@ -1,3 +1,4 @@
+using AtSync.AtProto.Crypto;
 using BenchmarkDotNet.Attributes;
 
 namespace AtSync.Benchmarks;
@@ -7,9 +8,15 @@ namespace AtSync.Benchmarks;
 public class FrameDecodeBenchmarks
 {
     private byte[][] _frames = [];
+    private CommitBlockVerifier? _verifier;
 
     [GlobalSetup]
-    public void Setup() => _frames = CorpusFrames.Load();
+    public void Setup()
+    {
+        _frames = CorpusFrames.Load();
+        var keys = CorpusFrames.LoadSigningKeys();
+        _verifier = new CommitBlockVerifier(did => keys.GetValueOrDefault(did));
+    }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 150)]
     public int FullDecode150Frames()
@@ -30,6 +37,19 @@ public class FrameDecodeBenchmarks
         foreach (var frame in _frames)
         {
             work += FullDecode.RunWithTrees(frame);
+        }
+
+        return work;
+    }
+
+    /// <summary>(b): (a) plus every commit's signature verified with its author's key (keys already resolved).</summary>
+    [Benchmark(OperationsPerInvoke = 150)]
+    public int FullDecodeAndVerifySignatures150Frames()
+    {
+        var work = 0;
+        foreach (var frame in _frames)
+        {
+            work += FullDecode.Run(frame, _verifier);
         }
 
         return work;

@@ -73,7 +73,7 @@ public ref struct DagCborReader
     }
 
     /// <summary>Validates the next value without consuming it or throwing; returns null or the reason (with its offset).</summary>
-    public readonly string? TryValidateNext(out int end, out int errorAt)
+    internal readonly string? TryValidateNext(out int end, out int errorAt)
     {
         end = _pos;
         var reason = DagCborWalker.Skip(_data, ref end, _depth, _options, out errorAt);
@@ -88,6 +88,19 @@ public ref struct DagCborReader
         var value = reader.ReadValue();
         reader.EnsureEnd();
         return value;
+    }
+
+    /// <summary>The non-throwing form of <see cref="Decode"/>: structure is checked first, so bad input costs no exception.</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> data, out DagCborValue value, out DecodeError error, DagCborOptions? options = null)
+    {
+        value = default;
+        if (!TryValidate(data.Span, out error, options))
+        {
+            return false;
+        }
+
+        value = Decode(data, options);
+        return true;
     }
 
     /// <summary>Throws unless all input has been consumed.</summary>

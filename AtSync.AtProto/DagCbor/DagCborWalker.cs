@@ -106,6 +106,39 @@ internal static class DagCborWalker
         _ => $"simple value 0x{ib:x2} is not allowed in DAG-CBOR",
     };
 
+    /// <summary>
+    /// Skips the commonest items without a call: small integers, true/false/null, and canonical CID links.
+    /// Returns false (consuming nothing) for anything else, which <see cref="Skip"/> then handles in full.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TrySkipSimple(ReadOnlySpan<byte> data, ref int pos)
+    {
+        if ((uint)pos >= (uint)data.Length)
+        {
+            return false;
+        }
+
+        var ib = data[pos];
+        if (ib < 0x18 || ib - 0x20u < 0x18u || ib - 0xf4u <= 2u)
+        {
+            pos++;
+            return true;
+        }
+
+        if (ib == 0xd8 && data.Length - pos >= 41)
+        {
+            var head = data.Slice(pos, 9);
+            if (head[1] == 42 && head[2] == 0x58 && head[3] == Cid.BinaryLength + 1 && head[4] == 0x00
+                && head[5] == 0x01 && head[6] is Cid.DagCborCodec or Cid.RawCodec && head[7] == Cid.Sha256Code && head[8] == Cid.DigestLength)
+            {
+                pos += 41;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Validates and skips one value starting at <paramref name="pos"/>.</summary>
     public static string? Skip(ReadOnlySpan<byte> data, ref int pos, int depth, DagCborOptions options, out int errorAt)
     {
@@ -183,6 +216,11 @@ internal static class DagCborWalker
 
                 for (var i = 0; i < (int)arg; i++)
                 {
+                    if (TrySkipSimple(data, ref pos))
+                    {
+                        continue;
+                    }
+
                     error = Skip(data, ref pos, depth + 1, options, out errorAt);
                     if (error is not null)
                     {
@@ -226,24 +264,48 @@ internal static class DagCborWalker
                         return "unexpected end of input";
                     }
 
-                    if (data[pos] >> 5 != 3)
+                    var kb = data[pos];
+                    if (kb >> 5 != 3)
                     {
                         return "map keys must be strings in DAG-CBOR";
                     }
 
-                    error = Skip(data, ref pos, depth + 1, options, out errorAt);
-                    if (error is not null)
+                    ulong keyLength;
+                    if ((kb & 0x1f) < 24)
                     {
-                        return error;
+                        keyLength = (ulong)(kb & 0x1f);
+                        pos++;
+                    }
+                    else
+                    {
+                        error = TryReadArgument(data, ref pos, out keyLength);
+                        if (error is not null)
+                        {
+                            return error;
+                        }
                     }
 
-                    // Recover the key's bytes: it ended at pos, and its header is minimal, so re-read the length.
-                    var keyHeader = errorAt;
-                    TryReadArgument(data, ref keyHeader, out var keyLength);
-                    var keyStart = keyHeader;
+                    if (keyLength > (ulong)(data.Length - pos))
+                    {
+                        return $"length {keyLength} exceeds the remaining input ({data.Length - pos} bytes)";
+                    }
+
+                    if (keyLength > (ulong)options.MaxItemLength)
+                    {
+                        return $"length {keyLength} exceeds the limit of {options.MaxItemLength} bytes";
+                    }
+
+                    var key = data.Slice(pos, (int)keyLength);
+                    if (!Utf8.IsValid(key))
+                    {
+                        return "string is not valid UTF-8";
+                    }
+
                     if (previousStart >= 0)
                     {
-                        var c = DagCborMap.CompareKeys(data.Slice(previousStart, previousLength), data.Slice(keyStart, (int)keyLength));
+                        var c = previousLength != key.Length
+                            ? previousLength.CompareTo(key.Length)
+                            : data.Slice(previousStart, previousLength).SequenceCompareTo(key);
                         if (c == 0)
                         {
                             return "duplicate map key";
@@ -255,8 +317,14 @@ internal static class DagCborWalker
                         }
                     }
 
-                    previousStart = keyStart;
-                    previousLength = (int)keyLength;
+                    previousStart = pos;
+                    previousLength = key.Length;
+                    pos += key.Length;
+                    if (TrySkipSimple(data, ref pos))
+                    {
+                        continue;
+                    }
+
                     error = Skip(data, ref pos, depth + 1, options, out errorAt);
                     if (error is not null)
                     {
@@ -305,6 +373,19 @@ internal static class DagCborWalker
     public static string? SkipCid(ReadOnlySpan<byte> data, ref int pos, out int errorAt)
     {
         errorAt = pos;
+
+        // Fast path: d8 2a 58 25 00 01 {71|55} 12 20 + 32-byte digest, the only shape AT Protocol links take.
+        if (data.Length - pos >= 41)
+        {
+            var head = data.Slice(pos, 9);
+            if (head[0] == 0xd8 && head[1] == 42 && head[2] == 0x58 && head[3] == Cid.BinaryLength + 1 && head[4] == 0x00
+                && head[5] == 0x01 && head[6] is Cid.DagCborCodec or Cid.RawCodec && head[7] == Cid.Sha256Code && head[8] == Cid.DigestLength)
+            {
+                pos += 41;
+                return null;
+            }
+        }
+
         var error = TryReadArgument(data, ref pos, out var tag);
         if (error is not null)
         {

@@ -45,6 +45,9 @@ public class DagCborStrictnessTests
         var ex = Assert.Throws<DagCborException>(() => DagCborReader.Decode(bytes));
         Assert.Contains(reasonFragment, ex.Reason);
         Assert.Throws<DagCborException>(() => DagCborReader.Validate(bytes));
+        Assert.False(DagCborReader.TryValidate(bytes, out var error));
+        Assert.Contains(reasonFragment, error.Reason);
+        Assert.False(DagCborReader.TryDecode(bytes, out _, out _));
     }
 
     [Fact]

@@ -146,6 +146,51 @@ public class FrameRobustnessTests
     }
 
     [Fact]
+    public void Damaged_label_frames_fail_with_library_errors()
+    {
+        var frame = FrameEncoder.Encode(new LabelsEvent
+        {
+            Seq = 12,
+            Labels =
+            [
+                new Label { Ver = 1, Src = "did:plc:labeler", Uri = "at://did:plc:x/net.vza.forum.post/3a", Val = "spam", Cts = "2026-01-01T00:00:00Z", Sig = new byte[64] },
+                new Label { Src = "did:plc:labeler", Uri = "did:plc:x", Val = "!hide", Neg = true, Cts = "2026-01-01T00:00:00Z", Exp = "2026-02-01T00:00:00Z" },
+            ],
+        });
+        Assert.True(FrameDecoder.TryDecodeLabelFrame(frame, out _, out _));
+        var errors = 0;
+        for (var length = 0; length < frame.Length; length++)
+        {
+            Assert.False(FrameDecoder.TryDecodeLabelFrame(frame.AsMemory(0, length), out _, out _));
+            Assert.ThrowsAny<AtProtoDataException>(() => FrameDecoder.DecodeLabelFrame(frame.AsMemory(0, length)));
+        }
+
+        var copy = (byte[])frame.Clone();
+        for (var pos = 0; pos < frame.Length; pos++)
+        {
+            foreach (var value in new[] { (byte)(frame[pos] ^ 0x01), (byte)(frame[pos] ^ 0x80), (byte)0x00, (byte)0xff })
+            {
+                copy[pos] = value;
+                var ok = FrameDecoder.TryDecodeLabelFrame(copy, out _, out _);
+                try
+                {
+                    FrameDecoder.DecodeLabelFrame(copy);
+                    Assert.True(ok, $"byte {pos}: Decode accepted what TryDecode rejected");
+                }
+                catch (AtProtoDataException)
+                {
+                    Assert.False(ok, $"byte {pos}: Decode rejected what TryDecode accepted");
+                    errors++;
+                }
+
+                copy[pos] = frame[pos];
+            }
+        }
+
+        Assert.True(errors > frame.Length, $"errors {errors}");
+    }
+
+    [Fact]
     public void Hostile_lengths_are_rejected_without_allocating_them()
     {
         // A byte string, an array and a map each claiming ~4 GiB / 2^64 entries, inside an otherwise valid frame prefix.

@@ -1,0 +1,173 @@
+using Aspire.Hosting.Docker;
+using Aspire.Hosting.Docker.Resources.ComposeNodes;
+using Aspire.Hosting.Docker.Resources.ServiceNodes;
+using Aspire.Hosting.Docker.Resources.ServiceNodes.Swarm;
+
+namespace AtSync.AppHost;
+
+/// <summary>
+/// How each resource becomes a Docker Compose service in <c>aspire publish</c>: health check, restart policy,
+/// stop grace period, resource limits, non-root user, dependencies on healthy services, defaults for plain variables,
+/// and the comments of the generated <c>.env</c>.
+/// </summary>
+/// <remarks>
+/// Containers use the compose network's service names, not <c>network_mode: host</c>: the connection strings name the
+/// host <c>mysql</c>, MySQL stays unpublished, and the two services can both listen on 8080. Host networking (which
+/// some restricted hosts need for container traffic) would break all three, and compose rejects it beside the
+/// <c>networks</c> Aspire writes; such a host takes an override file instead (README: Docker Compose).
+/// </remarks>
+internal sealed class ComposeDeployment(AtSyncParameters parameters)
+{
+    // Paths relative to the AppHost project (for Aspire) and to the repository root (where the compose file lives).
+    public const string MySqlConfigSource = "../docker/my.cnf";
+    public const string MySqlConfigTarget = "/etc/mysql/conf.d/atsync.cnf";
+    public const string MySqlInitSource = "../docker/init.sql";
+    public const string MySqlInitTarget = "/docker-entrypoint-initdb.d/10-atsync.sql";
+
+    private static readonly Dictionary<string, string> RepositoryPathsByTarget = new()
+    {
+        [MySqlConfigTarget] = "./docker/my.cnf",
+        [MySqlInitTarget] = "./docker/init.sql",
+    };
+
+    /// <summary>Default for <c>FORUM_IMAGE</c>: the tag the compose file's own <c>build:</c> gives the phpBB image.</summary>
+    public const string PhpbbImageDefault = "atsync/phpbb:3.3.17";
+
+    /// <summary>Memory and CPU limits per service (compose <c>deploy.resources.limits</c>).</summary>
+    private static readonly Dictionary<string, (string Cpus, string Memory)> Limits = new()
+    {
+        ["mysql"] = ("1.0", "1g"),
+        ["forum"] = ("0.5", "512m"),
+        ["firehose"] = ("1.0", "512m"),
+        ["queueworker"] = ("0.5", "384m"),
+        ["compose-dashboard"] = ("0.5", "512m"),
+    };
+
+    /// <summary>Graceful shutdown budget: SIGTERM, then SIGKILL after this (DESIGN.md: under 30 s).</summary>
+    public const string StopGracePeriod = "30s";
+
+    /// <summary>Non-root users: MySQL's <c>mysql</c> (999), Debian's <c>www-data</c> (33), .NET images' <c>app</c> (1654).</summary>
+    public const string MySqlUser = "999:999";
+    public const string PhpbbUser = "33:33";
+    public const string DotNetUser = "1654:1654";
+
+    public void MySql(DockerComposeServiceResource resource, Service service)
+    {
+        Harden(service, "mysql", MySqlUser);
+        // TCP, not the socket: during first-start initialisation the image runs a socket-only temporary server,
+        // which must not count as healthy. mysqladmin ping exits 0 whenever the server answers.
+        service.Healthcheck = Check(["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--port=3306", "--silent"], startPeriod: "60s");
+        foreach (var volume in service.Volumes.Where(v => v.Type == "bind" && v.Target is not null && RepositoryPathsByTarget.ContainsKey(v.Target)))
+        {
+            volume.Source = RepositoryPathsByTarget[volume.Target!];
+        }
+    }
+
+    public void Phpbb(DockerComposeServiceResource resource, Service service)
+    {
+        Harden(service, "forum", PhpbbUser);
+        service.Image = $"${{FORUM_IMAGE:-{PhpbbImageDefault}}}";
+        service.Build = new Build { Context = "./docker", Dockerfile = "phpbb/Dockerfile" };
+        service.Healthcheck = Check(["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", $"http://127.0.0.1:{AtSyncApplication.ContainerHttpPort}/healthz.php"], startPeriod: "90s");
+        ApplyDefaults(service);
+    }
+
+    public void Firehose(DockerComposeServiceResource resource, Service service) => DotNetService(service, "firehose");
+
+    public void QueueWorker(DockerComposeServiceResource resource, Service service) => DotNetService(service, "queueworker");
+
+    public void Dashboard(DockerComposeServiceResource resource, Service service) => DashboardService(service);
+
+    private void DotNetService(Service service, string name)
+    {
+        Harden(service, name, DotNetUser);
+        // The images are built on an Alpine runtime base (ServiceBaseImage): busybox wget is the HTTP client.
+        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{AtSyncApplication.ContainerHttpPort}/health"], startPeriod: "30s");
+        ApplyDefaults(service);
+    }
+
+    private static void DashboardService(Service service)
+    {
+        Harden(service, "compose-dashboard", user: null);
+        // The dashboard image is distroless (no shell, no HTTP client): nothing in it can probe its own endpoint, so
+        // the check is declared off rather than faked. No service depends on the dashboard.
+        service.Healthcheck = new Healthcheck { Test = ["NONE"], Interval = "30s", Timeout = "5s", StartPeriod = "0s" };
+    }
+
+    private static void Harden(Service service, string name, string? user)
+    {
+        service.Restart = "unless-stopped";
+        service.StopGracePeriod = StopGracePeriod;
+        service.User = user;
+        var (cpus, memory) = Limits[name];
+        service.Deploy = new Deploy { Resources = new Resources { Limits = new ResourceSpec { Cpus = cpus, Memory = memory } } };
+        // Aspire emits `service_started` for WaitFor; every service waited for has a health check, so wait for healthy.
+        foreach (var dependency in service.DependsOn.Values)
+        {
+            dependency.Condition = "service_healthy";
+        }
+    }
+
+    private static Healthcheck Check(List<string> test, string startPeriod) => new()
+    {
+        Test = test,
+        Interval = "10s",
+        Timeout = "5s",
+        Retries = 5,
+        StartPeriod = startPeriod,
+    };
+
+    /// <summary>Plain variables left empty in <c>.env</c> fall back to the AppHost's defaults: <c>${VAR:-default}</c>.</summary>
+    private void ApplyDefaults(Service service)
+    {
+        foreach (var (key, value) in service.Environment.ToList())
+        {
+            foreach (var (variable, defaultValue) in parameters.ComposeDefaults)
+            {
+                var placeholder = $"${{{variable}}}";
+                if (value.Contains(placeholder, StringComparison.Ordinal))
+                {
+                    service.Environment[key] = value.Replace(placeholder, $"${{{variable}:-{defaultValue}}}", StringComparison.Ordinal);
+                }
+            }
+        }
+    }
+
+    /// <summary>One comment per variable of the generated <c>.env</c>: what it is and how to produce it.</summary>
+    public void DescribeVariables(IDictionary<string, CapturedEnvironmentVariable> variables)
+    {
+        // The MySQL bind mounts point at ./docker/ in the compose file itself; no host path to fill in.
+        foreach (var key in variables.Keys.Where(k => k.StartsWith("MYSQL_BINDMOUNT_", StringComparison.Ordinal)).ToList())
+        {
+            variables.Remove(key);
+        }
+
+        foreach (var (key, variable) in variables)
+        {
+            if (EnvironmentComments.TryGetValue(key, out var comment))
+            {
+                variable.Description = comment;
+            }
+        }
+    }
+
+    public static readonly IReadOnlyDictionary<string, string> EnvironmentComments = new Dictionary<string, string>
+    {
+        ["MYSQL_ROOT_PASSWORD"] = "Secret. MySQL root password, for administration only (the services use MYSQL_PASSWORD). Generate: openssl rand -base64 24",
+        ["MYSQL_PASSWORD"] = "Secret. Password of the non-root MySQL account `atsync` used by phpBB and both services (created on the first start of an empty data volume). Generate: openssl rand -base64 24",
+        ["PHPBB_ADMIN_PASSWORD"] = "Secret. Password of the phpBB administrator `admin` created by the unattended install on first start (at least 6 characters). Generate: openssl rand -base64 18",
+        ["PHPBB_ADMIN_EMAIL"] = $"E-mail address of the phpBB administrator and board contact. Empty means {AtSyncParameters.DefaultAdminEmail}",
+        ["FORUM_PDS_ACCESS_TOKEN"] = "Secret. Access token of the forum's own account on its PDS (from com.atproto.server.createSession or an app password session), used by the QueueWorker for forum-level writes",
+        ["TOKEN_ENCRYPTION_KEYS"] = "Secret. JSON map key version -> base64 of 32 random bytes, e.g. {\"v1\":\"<key>\"}; generate: printf '{\"v1\":\"%s\"}' \"$(openssl rand -base64 32)\"",
+        ["TOKEN_ENCRYPTION_KEY_VERSION"] = "Key version for new token writes; must be a key of TOKEN_ENCRYPTION_KEYS. Empty means v1. Rotation: add the new version to TOKEN_ENCRYPTION_KEYS, set this to it, restart, let the QueueWorker re-encrypt (every refresh writes the current version), then remove the old version",
+        ["FORUM_DID"] = "The forum's own DID, e.g. did:plc:abc123... or did:web:forum.example.com",
+        ["FORUM_PDS_URL"] = "URL of the forum's PDS (http or https), e.g. https://pds.example.com",
+        ["RELAY_URL"] = $"Relay firehose URL (ws or wss). Empty means {AtSyncParameters.DefaultRelayUrl}",
+        ["LABELER_DID"] = "DID of the Ozone labeler whose labels hide or flag posts. Empty means FORUM_DID",
+        ["LABELER_URL"] = "Service URL of the labeler (its com.atproto.label.subscribeLabels stream). Empty means FORUM_PDS_URL",
+        ["LOG_LEVEL"] = $"Default minimum log level of both services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
+        ["FORUM_IMAGE"] = $"phpBB image of the forum service; built from ./docker by `docker compose build forum`. Empty means {PhpbbImageDefault}",
+        ["FIREHOSE_IMAGE"] = "AtSync.Firehose image, pinned by tag, e.g. atsync/firehose:1.0.0; build: dotnet publish AtSync.Firehose -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/firehose -p:ContainerImageTag=1.0.0",
+        ["QUEUEWORKER_IMAGE"] = "AtSync.QueueWorker image, pinned by tag, e.g. atsync/queueworker:1.0.0; build: dotnet publish AtSync.QueueWorker -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/queueworker -p:ContainerImageTag=1.0.0",
+    };
+}

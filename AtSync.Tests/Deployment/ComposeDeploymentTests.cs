@@ -1,0 +1,154 @@
+using AtSync.Tests.Infrastructure;
+
+namespace AtSync.Tests.Deployment;
+
+/// <summary>
+/// The committed deployment (<c>docker-compose.generated.yml</c> and <c>.env.example</c>, the output of
+/// <c>aspire publish</c>) follows the rules of the AppHost issue. Runs everywhere: no Aspire, no Docker needed.
+/// </summary>
+public sealed class ComposeDeploymentTests
+{
+    /// <summary>The Aspire dashboard image is distroless: no shell and no HTTP client to probe itself with. Its check is
+    /// declared off (<c>test: ["NONE"]</c>) rather than faked; no service depends on it.</summary>
+    public static readonly IReadOnlyDictionary<string, string> HealthCheckExemptions = new Dictionary<string, string>
+    {
+        ["compose-dashboard"] = "distroless Aspire dashboard image: nothing inside can probe it; nothing depends on it",
+    };
+
+    private static readonly string ComposePath = Path.Combine(RepositoryPaths.Root, "docker-compose.generated.yml");
+    private static readonly string ExamplePath = Path.Combine(RepositoryPaths.Root, ".env.example");
+
+    private static ComposeFile Compose() => ComposeFile.Load(ComposePath);
+    private static IReadOnlyList<EnvEntry> Example() => EnvFile.Load(ExamplePath);
+
+    [Fact]
+    public void Declares_the_whole_system()
+    {
+        var names = Compose().Services.Select(s => s.Name).Order().ToArray();
+        Assert.Equal(["compose-dashboard", "firehose", "forum", "mysql", "queueworker"], names);
+    }
+
+    [Fact]
+    public void Every_service_has_a_health_check() =>
+        Assert.Empty(DeploymentRules.HealthChecks(Compose(), HealthCheckExemptions));
+
+    [Fact]
+    public void Health_checks_probe_what_each_service_serves()
+    {
+        var compose = Compose();
+        Assert.Equal(["CMD", "mysqladmin", "ping"], compose["mysql"].HealthTest.Take(3));
+        Assert.Contains(compose["forum"].HealthTest, a => a.StartsWith("http://127.0.0.1:8080/", StringComparison.Ordinal));
+        foreach (var service in new[] { "firehose", "queueworker" })
+        {
+            Assert.Equal("http://127.0.0.1:8080/health", compose[service].HealthTest[^1]);
+            Assert.Equal("8080", compose[service].Environment["HTTP_PORTS"]);
+        }
+    }
+
+    [Fact]
+    public void Every_service_restarts_unless_stopped() => Assert.Empty(DeploymentRules.RestartPolicies(Compose()));
+
+    [Fact]
+    public void Every_service_stops_within_30_seconds() => Assert.Empty(DeploymentRules.StopGracePeriods(Compose()));
+
+    [Fact]
+    public void Every_service_has_cpu_and_memory_limits() => Assert.Empty(DeploymentRules.ResourceLimits(Compose()));
+
+    [Fact]
+    public void Services_wait_for_a_healthy_database()
+    {
+        var compose = Compose();
+        Assert.Empty(DeploymentRules.HealthyDependencies(compose));
+        foreach (var service in new[] { "forum", "firehose", "queueworker" })
+        {
+            Assert.Equal("service_healthy", compose[service].DependsOn["mysql"]);
+        }
+    }
+
+    [Fact]
+    public void No_secret_is_inline() => Assert.Empty(DeploymentRules.NoInlineSecrets(Compose()));
+
+    [Fact]
+    public void Services_connect_as_the_non_root_database_user()
+    {
+        var compose = Compose();
+        foreach (var service in new[] { "firehose", "queueworker" })
+        {
+            var connectionString = compose[service].Environment["ConnectionStrings__phpbb"];
+            Assert.Contains("User ID=atsync;", connectionString, StringComparison.Ordinal);
+            Assert.Contains("Password=${MYSQL_PASSWORD};", connectionString, StringComparison.Ordinal);
+            Assert.Contains("Server=mysql;", connectionString, StringComparison.Ordinal);
+        }
+        Assert.Equal("atsync", compose["forum"].Environment["PHPBB_DB_USER"]);
+        Assert.Equal("${MYSQL_PASSWORD}", compose["forum"].Environment["PHPBB_DB_PASSWORD"]);
+        Assert.Equal("atsync", compose["mysql"].Environment["MYSQL_USER"]);
+    }
+
+    [Fact]
+    public void Services_get_every_setting_of_the_design()
+    {
+        var compose = Compose();
+        string[] shared = ["ConnectionStrings__phpbb", "FORUM_DID", "FORUM_PDS_URL", "LOG_LEVEL", "PHPBB_TABLE_PREFIX", "OTEL_EXPORTER_OTLP_ENDPOINT"];
+        Assert.All(shared.Concat(["RELAY_URL", "LABELER_DID", "LABELER_URL"]), key => Assert.Contains(key, compose["firehose"].Environment.Keys));
+        Assert.All(shared.Concat(["FORUM_PDS_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION"]), key => Assert.Contains(key, compose["queueworker"].Environment.Keys));
+        Assert.Equal("${TOKEN_ENCRYPTION_KEY_VERSION:-v1}", compose["queueworker"].Environment["TOKEN_ENCRYPTION_KEY_VERSION"]);
+        Assert.Equal("${RELAY_URL:-wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos}", compose["firehose"].Environment["RELAY_URL"]);
+    }
+
+    [Fact]
+    public void Every_variable_is_documented_in_the_env_example() =>
+        Assert.Empty(DeploymentRules.VariablesDocumented(Compose(), Example()));
+
+    [Fact]
+    public void The_env_example_says_how_to_generate_each_secret()
+    {
+        var example = Example().ToDictionary(e => e.Name, e => string.Join(" ", e.Comments));
+        foreach (var secret in new[] { "MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD", "PHPBB_ADMIN_PASSWORD" })
+        {
+            Assert.Contains("openssl rand", example[secret], StringComparison.Ordinal);
+        }
+        Assert.Contains("openssl rand -base64 32", example["TOKEN_ENCRYPTION_KEYS"], StringComparison.Ordinal);
+        Assert.Contains("{\"v1\":", example["TOKEN_ENCRYPTION_KEYS"], StringComparison.Ordinal);
+        Assert.Contains("Rotation", example["TOKEN_ENCRYPTION_KEY_VERSION"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Images_are_pinned() => Assert.Empty(DeploymentRules.PinnedImages(Compose()));
+
+    [Fact]
+    public void Services_do_not_run_as_root()
+    {
+        var compose = Compose();
+        Assert.Empty(DeploymentRules.NonRootUsers(compose));
+        Assert.All(compose.Services.Where(s => !HealthCheckExemptions.ContainsKey(s.Name)), s => Assert.False(string.IsNullOrEmpty(s.User), $"{s.Name} names no user"));
+    }
+
+    [Fact]
+    public void Only_the_forum_and_the_dashboard_are_published_on_the_host()
+    {
+        var compose = Compose();
+        Assert.Empty(compose["mysql"].Ports);
+        Assert.Empty(compose["firehose"].Ports);
+        Assert.Empty(compose["queueworker"].Ports);
+        Assert.Equal(["8080:8080"], compose["forum"].Ports);
+    }
+
+    [Fact]
+    public void Bind_mounts_and_build_contexts_exist_in_the_repository()
+    {
+        var compose = Compose();
+        var binds = compose.Services.SelectMany(s => s.Volumes).Where(v => v.Type == "bind").ToList();
+        Assert.Equal(2, binds.Count);
+        Assert.All(binds, v => Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, v.Source!)), $"{v.Source} does not exist"));
+        Assert.True(compose["forum"].HasBuild);
+        Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, "docker", "phpbb", "Dockerfile")));
+        Assert.Contains(compose["mysql"].Volumes, v => v.Type == "volume" && v.Target == "/var/lib/mysql");
+    }
+
+    [Fact]
+    public void Dot_env_is_git_ignored()
+    {
+        var ignored = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".gitignore")).Select(l => l.Trim());
+        Assert.Contains(".env", ignored);
+    }
+}
