@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace AtSync.AtProto.Crypto;
 
 /// <summary>The atproto signature shape: 64-byte r ‖ s with 0 &lt; r &lt; n and 0 &lt; s ≤ n/2.</summary>
@@ -46,6 +44,4 @@ public static class LowS
     }
 
     private static bool IsZero(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept((byte)0) < 0;
-
-    internal static BigInteger HalfOrder(KeyCurve curve) => CurveMath.For(curve).HalfOrder;
 }

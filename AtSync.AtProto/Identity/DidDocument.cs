@@ -73,6 +73,19 @@ public sealed class DidDocument
 
     public static DidDocument FromJson(JsonElement root)
     {
+        try
+        {
+            return FromJsonCore(root);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // JsonElement.GetString on a string that is not valid UTF-8.
+            throw new DidDocumentException("The DID document holds invalid text.", ex);
+        }
+    }
+
+    private static DidDocument FromJsonCore(JsonElement root)
+    {
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw new DidDocumentException("A DID document is a JSON object.");

@@ -138,6 +138,11 @@ public sealed class DidResolver : IDidResolver
         {
             throw new DidResolutionException(did, DidResolutionError.Unavailable, "timed out", null, ex);
         }
+        catch (Exception ex) when (ex is not DidResolutionException)
+        {
+            // A resilience handler gave up (Polly timeout, open circuit breaker, rate limiter) or another handler failed.
+            throw new DidResolutionException(did, DidResolutionError.Unavailable, "request failed: " + ex.GetType().Name, null, ex);
+        }
 
         using (response)
         {

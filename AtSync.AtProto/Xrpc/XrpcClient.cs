@@ -116,10 +116,10 @@ public partial class XrpcClient
         {
             value = raw.Body.Length == 0 ? default : JsonSerializer.Deserialize(raw.Body.Span, outputType);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
         {
             throw new XrpcException(XrpcErrorKind.InvalidResponse, nsid, raw.Status, XrpcException.InvalidResponseError,
-                Sanitize("malformed JSON output: " + ex.Message, bearerToken), raw.RateLimit);
+                Sanitize("malformed JSON output: " + ex.Message, bearerToken), raw.RateLimit, ex);
         }
         if (value is null)
         {
@@ -272,9 +272,11 @@ public partial class XrpcClient
                     }
                 }
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
-                // Not JSON after all; handled below as a plain HTTP error.
+                // Not JSON after all (or strings that are not UTF-8); handled below as a plain HTTP error.
+                error = null;
+                message = null;
             }
         }
 

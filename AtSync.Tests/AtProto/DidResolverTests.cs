@@ -4,6 +4,7 @@ using System.Text.Json;
 using AtSync.AtProto.Identity;
 using AtSync.AtProto.Syntax;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AtSync.Tests.AtProto;
@@ -219,6 +220,30 @@ public sealed class DidResolverTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(CorpusDid(8)));
         Assert.Equal(DidResolutionError.Unavailable, ex.Error);
         Assert.True(ex.IsTransient);
+    }
+
+    [Fact]
+    public async Task Resilience_pipeline_timeouts_are_Unavailable_not_foreign_exceptions()
+    {
+        _plc.Handler = (ctx, _) => Task.Delay(TimeSpan.FromSeconds(20), ctx.RequestAborted);
+        var services = new ServiceCollection();
+        services.AddHttpClient("plc").AddStandardResilienceHandler(o =>
+        {
+            o.AttemptTimeout.Timeout = TimeSpan.FromMilliseconds(200);
+            o.TotalRequestTimeout.Timeout = TimeSpan.FromMilliseconds(1000);
+            o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(5);
+            o.Retry.MaxRetryAttempts = 1;
+            o.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        });
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("plc");
+        var resolver = new DidResolver(http, new DidResolverOptions { PlcDirectory = _plc.BaseUri }, _time);
+
+        var ex = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(CorpusDid(9)));
+
+        Assert.Equal(DidResolutionError.Unavailable, ex.Error);
+        Assert.True(ex.IsTransient);
+        Assert.Equal(0, resolver.CachedCount);
     }
 
     [Fact]

@@ -374,6 +374,25 @@ public sealed class XrpcClientTests : IAsyncLifetime
         Assert.False(ex.IsTransient);
     }
 
+    [Theory]
+    [InlineData(400)]
+    [InlineData(200)]
+    public async Task Json_with_invalid_utf8_strings_is_handled(int status)
+    {
+        _server.Handler = async (ctx, _) =>
+        {
+            ctx.Response.StatusCode = status;
+            ctx.Response.ContentType = "application/json";
+            byte[] body = [.. "{\"error\":\"Bad"u8, 0xff, .. "\",\"message\":\"x"u8, 0xa0, .. "\",\"did\":\"did:"u8, 0xc3, .. "\"}"u8];
+            await ctx.Response.Body.WriteAsync(body);
+        };
+
+        var ex = await Assert.ThrowsAsync<XrpcException>(() => _client.ResolveHandleAsync("alice.test"));
+
+        Assert.Equal(status == 200 ? XrpcErrorKind.InvalidResponse : XrpcErrorKind.ServerError, ex.Kind);
+        Assert.Equal(status == 200 ? XrpcException.InvalidResponseError : XrpcException.HttpError, ex.Error);
+    }
+
     [Fact]
     public async Task Connection_refused_is_a_transient_transport_error()
     {
