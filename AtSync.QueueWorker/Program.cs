@@ -1,12 +1,13 @@
 using AtSync.Core.Settings;
 using AtSync.Core.Storage;
+using AtSync.QueueWorker;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddLogLevelSetting();
 builder.AddServiceDefaults();
 builder.AddAtSyncDatabase();
 builder.AddForumSettings(requireAccessToken: true);
-builder.AddTokenEncryptionSettings();
+builder.AddQueueWorker();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

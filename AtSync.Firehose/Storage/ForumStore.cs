@@ -11,14 +11,6 @@ namespace AtSync.Firehose.Storage;
 /// </summary>
 public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, HandleDirectory handles)
 {
-    /// <summary>
-    /// The session mark the outbox triggers read (<c>@atsync_origin</c>): posts the Firehose writes are not published back.
-    /// The statement is built server-side (CHAR(64) is '@') because MySqlConnector treats any <c>@name</c> in command
-    /// text as a parameter and rejects it unless the connection string allows user variables, which deployments don't.
-    /// </summary>
-    private const string MarkOrigin =
-        "PREPARE atsync_mark FROM CONCAT('SET ', CHAR(64), 'atsync_origin = ''firehose'''); EXECUTE atsync_mark; DEALLOCATE PREPARE atsync_mark";
-
     public AtSyncTables Tables => tables;
 
     public async Task<long?> LoadCursorAsync(string service, CancellationToken ct)
@@ -46,10 +38,8 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
     {
         var outcome = new BatchOutcome();
         await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using (var mark = new MySqlCommand(MarkOrigin, connection))
-        {
-            await mark.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
+        // Posts the Firehose writes came from the network: the outbox triggers must not publish them back.
+        await OutboxOrigin.MarkSessionAsync(connection, OutboxOrigin.Firehose, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
         var writer = new ForumTransaction(connection, transaction, tables, outcome, identity.LabelerDid, handles.Known);
         foreach (var streamEvent in events)
@@ -68,10 +58,8 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
     public async Task<int> ExpireHideLabelsAsync(long now, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using (var mark = new MySqlCommand(MarkOrigin, connection))
-        {
-            await mark.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
+        // Posts the Firehose writes came from the network: the outbox triggers must not publish them back.
+        await OutboxOrigin.MarkSessionAsync(connection, OutboxOrigin.Firehose, ct).ConfigureAwait(false);
         var candidates = new List<uint>();
         await using (var find = new MySqlCommand($"""
             SELECT DISTINCT ap.post_id FROM {tables.Labels} l

@@ -94,27 +94,35 @@ public sealed class ForumSemanticsTests
     }
 
     [Fact]
-    public async Task Posts_written_by_the_firehose_carry_the_outbox_origin_mark_so_the_queue_triggers_skip_them()
+    public async Task Posts_the_firehose_writes_are_not_echoed_by_the_queue_outbox_triggers()
     {
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync();
         await FirehoseHarness.PrepareForumAsync(database, BoardUri);
         var t = database.Tables;
-        // A probe trigger records the session variable the outbox triggers test (@atsync_origin) for every post insert.
-        await database.ExecuteAsync($"CREATE TABLE origin_probe (post_id INT UNSIGNED, origin VARCHAR(32) NULL)");
-        await database.ExecuteWithUserVariablesAsync($"CREATE TRIGGER origin_probe_insert AFTER INSERT ON {t.PhpbbPosts} FOR EACH ROW INSERT INTO origin_probe VALUES (NEW.post_id, @atsync_origin)");
         using var frames = ForumFrameFactory.Create();
         await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
         var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Marked", "x"), T0);
-        relay.Publish([(1, topic.Frame), (2, frames.Post(2, Bob, "3kreply00001", Reply(new StrongRef(topic.Uri, topic.RecordCid!), "y"), T0.AddMinutes(1)).Frame)]);
+        relay.Publish([
+            (1, topic.Frame),
+            (2, frames.Post(2, Bob, "3kreply00001", Reply(new StrongRef(topic.Uri, topic.RecordCid!), "y"), T0.AddMinutes(1)).Frame),
+            (3, frames.Post(3, Alice, "3ktopic00001", Topic("Marked (edited)", "x2"), T0.AddMinutes(2), update: true).Frame),
+        ]);
         await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
-        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 3);
 
-        var origins = await RowsAsync(database, "SELECT origin FROM origin_probe ORDER BY post_id");
-        Assert.Equal(["firehose", "firehose"], origins.Select(o => (string?)o["origin"]));
-        // A session that did not mark itself (phpBB) reads NULL: the mark is the Firehose's own.
-        await database.ExecuteAsync($"INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_text) VALUES (1, 1, 1, '<t>from phpBB</t>')");
-        Assert.Null((await RowsAsync(database, "SELECT origin FROM origin_probe ORDER BY post_id")).Last()["origin"]);
+        // The authors are linked in atproto_users (the Firehose created them), so the real outbox triggers would
+        // enqueue their posts and the edit — unless the Firehose's session carries the origin mark.
+        Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Users}"));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue}"));
+
+        // The same author writing through phpBB (an unmarked session) is enqueued: the triggers are live.
+        var aliceId = await database.ScalarAsync<long>($"SELECT user_id FROM {t.Users} WHERE did = '{Alice}'");
+        var topicId = await database.ScalarAsync<long>($"SELECT topic_id FROM {t.PhpbbTopics} LIMIT 1");
+        var forumId = await database.ScalarAsync<long>($"SELECT forum_id FROM {t.PhpbbTopics} LIMIT 1");
+        await database.ExecuteAsync(
+            $"INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_visibility, post_time, post_text) VALUES ({topicId}, {forumId}, {aliceId}, 1, 1700000000, '<t>from phpBB</t>')");
+        Assert.Equal("create", await database.ScalarAsync<string>($"SELECT operation FROM {t.Queue}"));
     }
 
     [Fact]

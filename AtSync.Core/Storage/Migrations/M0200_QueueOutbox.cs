@@ -1,0 +1,65 @@
+namespace AtSync.Core.Storage.Migrations;
+
+/// <summary>
+/// The transactional outbox: triggers on phpBB's posts table that enqueue a <c>net.vza.forum.post</c> write in
+/// <c>atproto_queue</c>, in the same transaction as the post change, for posters linked in <c>atproto_users</c>.
+/// Rows written by a session marked with <see cref="OutboxOrigin.SessionVariable"/> (the Firehose) are not enqueued.
+/// Visible posts only (<c>post_visibility = 1</c>): approving a post creates it, hiding/soft-deleting deletes it, an
+/// edit of text or subject updates it, deleting the row deletes it. The worker builds the record from the phpBB rows
+/// when it processes the queue row (<c>record_data</c> NULL), so replies pick up their topic's published refs.
+/// </summary>
+internal sealed class M0200_QueueOutbox : ISchemaMigration
+{
+    public const string PostCollection = "net.vza.forum.post";
+
+    public int Version => 200;
+
+    public string Name => "queue outbox triggers on posts";
+
+    public IReadOnlyList<string> Statements(AtSyncTables t)
+    {
+        string Enqueue(string operation, string row) => $"""
+            INSERT INTO {t.Queue} (operation, collection, rkey, record_data, user_did, local_id, status, attempts, max_attempts, next_retry_at, created_at, updated_at)
+                SELECT '{operation}', '{PostCollection}', '', NULL, u.did, {row}.post_id, 'pending', 0, 5, 0, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()
+                FROM {t.Users} u WHERE u.user_id = {row}.poster_id
+            """;
+
+        var origin = OutboxOrigin.QuotedSessionVariable;
+        return
+        [
+            $"DROP TRIGGER IF EXISTS {t.Prefix}atsync_post_insert",
+            $"""
+            CREATE TRIGGER {t.Prefix}atsync_post_insert AFTER INSERT ON {t.PhpbbPosts} FOR EACH ROW
+            BEGIN
+              IF {origin} IS NULL AND NEW.post_visibility = 1 THEN
+                {Enqueue("create", "NEW")};
+              END IF;
+            END
+            """,
+            $"DROP TRIGGER IF EXISTS {t.Prefix}atsync_post_update",
+            $"""
+            CREATE TRIGGER {t.Prefix}atsync_post_update AFTER UPDATE ON {t.PhpbbPosts} FOR EACH ROW
+            BEGIN
+              IF {origin} IS NULL THEN
+                IF OLD.post_visibility = 1 AND NEW.post_visibility <> 1 THEN
+                  {Enqueue("delete", "NEW")};
+                ELSEIF OLD.post_visibility <> 1 AND NEW.post_visibility = 1 THEN
+                  {Enqueue("create", "NEW")};
+                ELSEIF NEW.post_visibility = 1 AND (NOT (OLD.post_text <=> NEW.post_text) OR NOT (OLD.post_subject <=> NEW.post_subject)) THEN
+                  {Enqueue("update", "NEW")};
+                END IF;
+              END IF;
+            END
+            """,
+            $"DROP TRIGGER IF EXISTS {t.Prefix}atsync_post_delete",
+            $"""
+            CREATE TRIGGER {t.Prefix}atsync_post_delete AFTER DELETE ON {t.PhpbbPosts} FOR EACH ROW
+            BEGIN
+              IF {origin} IS NULL AND OLD.post_visibility = 1 THEN
+                {Enqueue("delete", "OLD")};
+              END IF;
+            END
+            """,
+        ];
+    }
+}

@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("AtSync.Tests")]
+[assembly: InternalsVisibleTo("AtSync.Benchmarks")]

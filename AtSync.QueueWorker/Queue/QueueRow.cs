@@ -1,0 +1,39 @@
+namespace AtSync.QueueWorker.Queue;
+
+public enum QueueOperation
+{
+    Create,
+    Update,
+    Delete,
+}
+
+/// <summary>
+/// A claimed <c>atproto_queue</c> row. <see cref="Attempts"/> already counts this attempt (the claim increments it) and
+/// is the row's fencing token: finishing the row succeeds only while it is still <c>processing</c> with this count.
+/// </summary>
+public sealed record QueueRow(
+    long Id,
+    QueueOperation Operation,
+    string Collection,
+    string Rkey,
+    string? RecordData,
+    string UserDid,
+    long? LocalId,
+    int Attempts,
+    int MaxAttempts)
+{
+    /// <summary>
+    /// True when an earlier attempt of this create may have reached the PDS (its worker crashed, timed out or lost
+    /// the connection): the write then goes out as an idempotent <c>putRecord</c> at the same rkey, never as a
+    /// second <c>createRecord</c>.
+    /// </summary>
+    public bool MayHaveBeenWritten => Attempts > 1;
+
+    public static QueueOperation ParseOperation(string value) => value switch
+    {
+        "create" => QueueOperation.Create,
+        "update" => QueueOperation.Update,
+        "delete" => QueueOperation.Delete,
+        _ => throw new FormatException($"Unknown queue operation '{value}'."),
+    };
+}

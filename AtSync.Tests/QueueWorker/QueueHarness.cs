@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using AtSync.Core.Settings;
+using AtSync.Core.Storage;
+using AtSync.Core.Tokens;
+using AtSync.QueueWorker;
+using AtSync.QueueWorker.Delivery;
+using AtSync.QueueWorker.Queue;
+using AtSync.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using MySqlConnector;
+
+namespace AtSync.Tests.QueueWorker;
+
+/// <summary>
+/// The queue worker's services as the service registers them (<c>AddAtSyncDatabase</c> + <c>AddQueueWorker</c>), over a
+/// fresh MariaDB database with phpBB's tables and AtSync's schema, a loopback PDS, and a fake clock. Tests drive
+/// batches directly (<see cref="RunBatchAsync"/>) and seed phpBB rows as phpBB would write them.
+/// </summary>
+public sealed partial class QueueHarness : IAsyncDisposable
+{
+    public const string ForumBoardUri = "at://" + ServiceSettings.ForumDid + "/net.vza.forum.board/3kboardaaaaa2";
+    public const string ForumBoardCid = "bafyreiboardboardboardboardboardboardboardboardboardboardbo";
+    public static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly ServiceProvider _services;
+    private int _nextUserId = 100;
+
+    private QueueHarness(TestDatabase database, LoopbackPds pds, FakeTimeProvider time, ServiceProvider services, string keysJson, CapturingLoggerProvider logs)
+    {
+        Database = database;
+        Pds = pds;
+        Time = time;
+        _services = services;
+        KeysJson = keysJson;
+        Logs = logs;
+    }
+
+    public TestDatabase Database { get; }
+    public LoopbackPds Pds { get; }
+    public FakeTimeProvider Time { get; }
+    public string KeysJson { get; }
+    public CapturingLoggerProvider Logs { get; }
+    public AtSyncTables Tables => Database.Tables;
+    public QueueProcessor Processor => _services.GetRequiredService<QueueProcessor>();
+    public QueueStore Store => _services.GetRequiredService<QueueStore>();
+    public TokenCipher Cipher => _services.GetRequiredService<TokenCipher>();
+    public RateBudget Budget => _services.GetRequiredService<RateBudget>();
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
+    public static async Task<QueueHarness> CreateAsync(Dictionary<string, string?>? settings = null, Func<double>? jitter = null)
+    {
+        var server = await MariaDbServer.SharedAsync();
+        var database = await server.CreateDatabaseAsync();
+        var time = new FakeTimeProvider(Start);
+        var pds = await LoopbackPds.StartAsync(time);
+        var keys = ServiceSettings.NewTokenKeysJson();
+        var config = ServiceSettings.For(database, keys);
+        config[$"{QueueWorkerOptions.Section}:RequestTimeout"] = "00:00:05";
+        foreach (var (k, v) in settings ?? []) config[k] = v;
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Environment names use '__' for sections; in-memory configuration uses ':'.
+        builder.Configuration.AddInMemoryCollection(config.Select(c => KeyValuePair.Create(c.Key.Replace("__", ":", StringComparison.Ordinal), c.Value)));
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.AddAtSyncDatabase();
+        builder.AddForumSettings(requireAccessToken: true);
+        builder.AddQueueWorker();
+        if (jitter is not null) builder.Services.AddSingleton(new RetrySchedule(jitter));
+        var services = builder.Services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        await services.GetRequiredService<SchemaMigrator>().MigrateAsync(SchemaMigrations.All, CancellationToken.None);
+
+        var harness = new QueueHarness(database, pds, time, services, keys, logs);
+        await harness.ExecuteAsync($"INSERT INTO {database.Tables.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules) VALUES (1, 'General', '', '', '')");
+        await harness.ExecuteAsync($"INSERT INTO {database.Tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (1, '{ForumBoardUri}', '{ForumBoardCid}', 'general')");
+        return harness;
+    }
+
+    /// <summary>A phpBB user linked to an AT account on the loopback PDS with a fresh session.</summary>
+    public async Task<LinkedUser> LinkUserAsync(string? did = null, TimeSpan? accessLifetime = null, bool storeExpiry = true, TokenCipher? sealWith = null)
+    {
+        var userId = Interlocked.Increment(ref _nextUserId);
+        did ??= $"did:plc:user{userId:D4}aaaaaaaaaaaaaaaaaaa";
+        var (access, refresh, expires) = Pds.CreateSession(did, accessLifetime);
+        await ExecuteAsync($"INSERT INTO {Tables.PhpbbUsers} (user_id, username, username_clean, user_permissions, user_sig) VALUES ({userId}, 'u{userId}', 'u{userId}', '', '')");
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"""
+            INSERT INTO {Tables.Users} (user_id, did, handle, pds_url, access_token, refresh_token, token_expires_at, created_at, updated_at)
+            VALUES (@id, @did, @handle, @pds, @access, @refresh, @expires, 0, 0)
+            """, connection);
+        command.Parameters.AddWithValue("@id", userId);
+        command.Parameters.AddWithValue("@did", did);
+        command.Parameters.AddWithValue("@handle", $"u{userId}.test");
+        command.Parameters.AddWithValue("@pds", Pds.BaseUri.ToString());
+        command.Parameters.AddWithValue("@access", (sealWith ?? Cipher).Encrypt(access));
+        command.Parameters.AddWithValue("@refresh", (sealWith ?? Cipher).Encrypt(refresh));
+        command.Parameters.AddWithValue("@expires", storeExpiry ? expires.ToUnixTimeSeconds() : null);
+        await command.ExecuteNonQueryAsync();
+        return new LinkedUser(userId, did, access, refresh);
+    }
+
+    /// <summary>An unlinked phpBB user.</summary>
+    public async Task<long> PlainUserAsync()
+    {
+        var userId = Interlocked.Increment(ref _nextUserId);
+        await ExecuteAsync($"INSERT INTO {Tables.PhpbbUsers} (user_id, username, username_clean, user_permissions, user_sig) VALUES ({userId}, 'p{userId}', 'p{userId}', '', '')");
+        return userId;
+    }
+
+    /// <summary>A new topic as phpBB's submit_post writes it: the topic, its first post, then the topic's first/last post ids.</summary>
+    public async Task<(long TopicId, long PostId)> PostTopicAsync(long userId, string subject, string postText, int topicType = 0, long forumId = 1,
+        long? postTime = null, string bbcodeUid = "")
+    {
+        await using var connection = await Database.OpenAsync();
+        var time = postTime ?? Time.GetUtcNow().ToUnixTimeSeconds();
+        long topicId;
+        await using (var topic = new MySqlCommand($"""
+            INSERT INTO {Tables.PhpbbTopics} (forum_id, topic_title, topic_poster, topic_time, topic_type, topic_visibility)
+            VALUES (@forum, @subject, @user, @time, @type, 1)
+            """, connection))
+        {
+            topic.Parameters.AddWithValue("@forum", forumId);
+            topic.Parameters.AddWithValue("@subject", subject);
+            topic.Parameters.AddWithValue("@user", userId);
+            topic.Parameters.AddWithValue("@time", time);
+            topic.Parameters.AddWithValue("@type", topicType);
+            await topic.ExecuteNonQueryAsync();
+            topicId = topic.LastInsertedId;
+        }
+        var postId = await InsertPostAsync(connection, topicId, forumId, userId, subject, postText, time, bbcodeUid);
+        await using (var first = new MySqlCommand($"UPDATE {Tables.PhpbbTopics} SET topic_first_post_id = @p, topic_last_post_id = @p WHERE topic_id = @t", connection))
+        {
+            first.Parameters.AddWithValue("@p", postId);
+            first.Parameters.AddWithValue("@t", topicId);
+            await first.ExecuteNonQueryAsync();
+        }
+        return (topicId, postId);
+    }
+
+    public async Task<long> PostReplyAsync(long topicId, long userId, string postText, long forumId = 1)
+    {
+        await using var connection = await Database.OpenAsync();
+        return await InsertPostAsync(connection, topicId, forumId, userId, "Re: topic", postText, Time.GetUtcNow().ToUnixTimeSeconds(), "");
+    }
+
+    private async Task<long> InsertPostAsync(MySqlConnection connection, long topicId, long forumId, long userId, string subject, string text, long time, string uid)
+    {
+        await using var post = new MySqlCommand($"""
+            INSERT INTO {Tables.PhpbbPosts} (topic_id, forum_id, poster_id, post_time, post_subject, post_text, bbcode_uid, post_visibility)
+            VALUES (@t, @f, @u, @time, @subject, @text, @uid, 1)
+            """, connection);
+        post.Parameters.AddWithValue("@t", topicId);
+        post.Parameters.AddWithValue("@f", forumId);
+        post.Parameters.AddWithValue("@u", userId);
+        post.Parameters.AddWithValue("@time", time);
+        post.Parameters.AddWithValue("@subject", subject);
+        post.Parameters.AddWithValue("@text", text);
+        post.Parameters.AddWithValue("@uid", uid);
+        await post.ExecuteNonQueryAsync();
+        return post.LastInsertedId;
+    }
+
+    public Task<QueueProcessor.BatchResult> RunBatchAsync() => Processor.ProcessBatchAsync(CancellationToken.None);
+
+    /// <summary>Runs batches until one claims nothing (bounded).</summary>
+    public async Task<int> DrainAsync(int maxBatches = 200)
+    {
+        var total = 0;
+        for (var i = 0; i < maxBatches; i++)
+        {
+            var result = await RunBatchAsync();
+            if (result.Claimed == 0) return total;
+            total += result.Claimed;
+        }
+        throw new InvalidOperationException($"The queue did not drain within {maxBatches} batches.");
+    }
+
+    public sealed record QueueRowState(long Id, string Operation, string Status, int Attempts, string Rkey, long NextRetryAt, string? LastError, long? LocalId);
+
+    public async Task<IReadOnlyList<QueueRowState>> QueueRowsAsync()
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT id, operation, status, attempts, rkey, next_retry_at, last_error, local_id FROM {Tables.Queue} ORDER BY id", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<QueueRowState>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new QueueRowState(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4),
+                reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+        }
+        return rows;
+    }
+
+    public sealed record PostState(long PostId, string? AtUri, string? AtCid, string AuthorDid, bool IsTopicStarter, string SyncStatus);
+
+    public async Task<PostState?> AtprotoPostAsync(long postId)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT post_id, at_uri, at_cid, author_did, is_topic_starter, sync_status FROM {Tables.Posts} WHERE post_id = {postId}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return null;
+        return new PostState(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetString(3), reader.GetBoolean(4), reader.GetString(5));
+    }
+
+    public sealed record StoredTokens(string Access, string Refresh, long? ExpiresAt);
+
+    public async Task<StoredTokens> StoredTokensAsync(long userId)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT access_token, refresh_token, token_expires_at FROM {Tables.Users} WHERE user_id = {userId}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return new StoredTokens(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public Task<T> ScalarAsync<T>(string sql) => Database.ScalarAsync<T>(sql);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await Pds.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+public sealed record LinkedUser(long UserId, string Did, string AccessToken, string RefreshToken);
+
+/// <summary>Keeps every formatted log line (with its exception) for assertions, e.g. that no secret was logged.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose() { }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+    }
+}
