@@ -489,41 +489,29 @@ public static class FrameDecoder
     private static InfoEvent ReadInfo(ref DagCborReader reader)
     {
         var bodyStart = reader.Position;
-        var entries = reader.ReadMapHeader();
-        var order = default(MapKeyOrder);
-        string? name = null, message = null;
-        for (var i = 0; i < entries; i++)
-        {
-            var key = reader.ReadMapKey(ref order);
-            if (key.SequenceEqual("name"u8))
-            {
-                name = reader.ReadString();
-            }
-            else if (key.SequenceEqual("message"u8))
-            {
-                message = reader.ReadNullableString();
-            }
-            else
-            {
-                reader.SkipValue();
-            }
-        }
-
+        var (name, message) = ReadStringAndMessage(ref reader, "name"u8);
         return name is null ? throw Missing("#info", "name", bodyStart) : new InfoEvent { Name = name, Message = message };
     }
 
     private static ErrorEvent ReadError(ref DagCborReader reader)
     {
         var bodyStart = reader.Position;
+        var (error, message) = ReadStringAndMessage(ref reader, "error"u8);
+        return error is null ? throw Missing("error frame", "error", bodyStart) : new ErrorEvent { Error = error, Message = message };
+    }
+
+    /// <summary>The body shape of <c>#info</c> and error frames: one named string and an optional <c>message</c>.</summary>
+    private static (string? Value, string? Message) ReadStringAndMessage(ref DagCborReader reader, ReadOnlySpan<byte> valueKey)
+    {
         var entries = reader.ReadMapHeader();
         var order = default(MapKeyOrder);
-        string? error = null, message = null;
+        string? value = null, message = null;
         for (var i = 0; i < entries; i++)
         {
             var key = reader.ReadMapKey(ref order);
-            if (key.SequenceEqual("error"u8))
+            if (key.SequenceEqual(valueKey))
             {
-                error = reader.ReadString();
+                value = reader.ReadString();
             }
             else if (key.SequenceEqual("message"u8))
             {
@@ -535,7 +523,7 @@ public static class FrameDecoder
             }
         }
 
-        return error is null ? throw Missing("error frame", "error", bodyStart) : new ErrorEvent { Error = error, Message = message };
+        return (value, message);
     }
 
     private static LabelsEvent ReadLabels(ref DagCborReader reader, FrameDecodeOptions options)
