@@ -130,6 +130,9 @@ internal static class FirehoseBench
         start.Environment["FORUM_PDS_URL"] = "http://127.0.0.1:9";
         start.Environment["RELAY_URL"] = relayUrl.ToString();
         start.Environment["PLC_DIRECTORY_URL"] = "http://127.0.0.1:9";
+        // No PLC directory runs beside the benchmark (nothing could serve the synthetic authors' DID documents), so
+        // signature checks are off: this measures ingest and database throughput, not DID resolution.
+        start.Environment["Firehose__VerifySignatures"] = "false";
         start.Environment["Firehose__LabelsEnabled"] = "false";
         start.Environment["LOG_LEVEL"] = "Warning";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";

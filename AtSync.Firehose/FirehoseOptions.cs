@@ -54,4 +54,10 @@ public sealed class FirehoseOptions
 
     /// <summary>Whether to consume the labeler's subscribeLabels stream.</summary>
     public bool LabelsEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether commits carrying forum ops must be signed by their repo's <c>#atproto</c> key (DID document from the PLC
+    /// directory) to be applied; unverifiable ones are skipped and counted.
+    /// </summary>
+    public bool VerifySignatures { get; set; } = true;
 }

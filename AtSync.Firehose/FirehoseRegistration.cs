@@ -39,7 +39,7 @@ public static class FirehoseRegistration
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<FirehoseMetrics>();
         builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();
-        // DID documents are fetched within a short budget before a batch (HandleDirectory), so this client fails fast
+        // DID documents are fetched within a short budget before a batch (ForumCommitSignatures, HandleDirectory), so this client fails fast
         // instead of going through the default retry pipeline.
         builder.Services.AddSingleton<IDidResolver>(services => new DidResolver(
             new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -48,6 +48,9 @@ public static class FirehoseRegistration
             },
             new DidResolverOptions { PlcDirectory = new Uri(services.GetRequiredService<IOptions<NetworkOptions>>().Value.PlcDirectoryUrl) },
             services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(services => new RepoSignatureChecker(
+            services.GetRequiredService<IDidResolver>(), timeProvider: services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ForumCommitSignatures>();
         builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();
         builder.Services.AddSingleton<HandleDirectory>();
         builder.Services.AddSingleton(services =>

@@ -64,7 +64,27 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
             forumOps ??= [];
             forumOps.Add(ForumOpOf(commit, op));
         }
-        return new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), (IReadOnlyList<ForumOp>?)forumOps ?? [], other);
+        return forumOps is null
+            ? new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), [], other)
+            : new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), forumOps, other, SignedCommitOf(commit));
+    }
+
+    /// <summary>
+    /// The commit object of a commit carrying forum ops, checked against its CID (blocks are not hashed at read time);
+    /// null when it is missing or malformed: such a commit cannot be verified.
+    /// </summary>
+    private static Wire.CommitBlock? SignedCommitOf(Wire.CommitEvent commit)
+    {
+        try
+        {
+            if (!commit.Blocks.TryGetBlock(commit.Commit, out var bytes) || !commit.Commit.Matches(bytes.Span)) return null;
+            // Copied: the frame's buffer is pooled and reused once the frame is accepted, long before the batch is verified.
+            return Wire.CommitBlock.Decode(bytes.ToArray());
+        }
+        catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     private static ForumOp ForumOpOf(Wire.CommitEvent commit, Wire.RepoOp op)

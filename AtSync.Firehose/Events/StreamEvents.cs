@@ -13,8 +13,14 @@ public abstract record StreamEvent
     public abstract string TypeName { get; }
 }
 
-/// <summary>A <c>#commit</c>: the repository's DID and only its <c>net.vza.forum.*</c> operations (others are counted, not kept).</summary>
-public sealed record CommitEvent(long SeqNumber, string Repo, string Rev, DateTimeOffset Time, IReadOnlyList<ForumOp> ForumOps, int OtherOps) : StreamEvent
+/// <summary>
+/// A <c>#commit</c>: the repository's DID and only its <c>net.vza.forum.*</c> operations (others are counted, not kept).
+/// <paramref name="SignedCommit"/> is the decoded commit object (did, rev, sig…) of a commit carrying forum ops, for
+/// signature verification; null for other commits, or when the commit block is missing, malformed or not under its CID.
+/// </summary>
+public sealed record CommitEvent(
+    long SeqNumber, string Repo, string Rev, DateTimeOffset Time, IReadOnlyList<ForumOp> ForumOps, int OtherOps,
+    AtSync.AtProto.EventStream.CommitBlock? SignedCommit = null) : StreamEvent
 {
     public override long? Seq => SeqNumber;
     public override string TypeName => "commit";

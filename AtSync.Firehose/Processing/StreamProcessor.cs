@@ -189,9 +189,11 @@ public sealed partial class StreamProcessor(
     {
         if (batch.Frames == 0) return;
         var started = time.GetTimestamp();
-        await store.PrepareAsync(batch.Events, cancellationToken).ConfigureAwait(false);
-        var outcome = await CommitWithRetryAsync(batch, cancellationToken).ConfigureAwait(false);
+        var prepared = await store.PrepareAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+        var outcome = await CommitWithRetryAsync(prepared.Events, batch.Cursor, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
+        // Commits set aside (e.g. bad signatures) are decisions: the committed cursor covers them, and they count once.
+        Merge(outcome, prepared.SetAside);
         outcome.Record(metrics);
         metrics.BatchCommitted(time.GetElapsedTime(started));
         var end = time.GetTimestamp();
@@ -204,14 +206,14 @@ public sealed partial class StreamProcessor(
         batch.Clear();
     }
 
-    private async Task<BatchOutcome> CommitWithRetryAsync(Batch batch, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> CommitWithRetryAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
     {
         var delay = RetryFirst;
         while (true)
         {
             try
             {
-                return await store.ApplyAsync(service, batch.Events, batch.Cursor, time.GetUtcNow().ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false);
+                return await store.ApplyAsync(service, events, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ForumStore.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
@@ -222,19 +224,19 @@ public sealed partial class StreamProcessor(
             catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
             {
                 // A row the database refuses: apply the events one by one so only the offending one is set aside.
-                LogBatchRejected(service, Describe(ex), batch.Events.Count);
-                return await CommitOneByOneAsync(batch, cancellationToken).ConfigureAwait(false);
+                LogBatchRejected(service, Describe(ex), events.Count);
+                return await CommitOneByOneAsync(events, batchCursor, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<BatchOutcome> CommitOneByOneAsync(Batch batch, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> CommitOneByOneAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
     {
         var total = new BatchOutcome();
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        foreach (var streamEvent in batch.Events)
+        foreach (var streamEvent in events)
         {
-            var cursor = streamEvent.Seq ?? batch.Cursor;
+            var cursor = streamEvent.Seq ?? batchCursor;
             try
             {
                 Merge(total, await store.ApplyAsync(service, [streamEvent], cursor, now, cancellationToken).ConfigureAwait(false));
@@ -246,7 +248,7 @@ public sealed partial class StreamProcessor(
                 await store.ApplyAsync(service, [], cursor, now, cancellationToken).ConfigureAwait(false);
             }
         }
-        Merge(total, await store.ApplyAsync(service, [], batch.Cursor, now, cancellationToken).ConfigureAwait(false));
+        Merge(total, await store.ApplyAsync(service, [], batchCursor, now, cancellationToken).ConfigureAwait(false));
         return total;
     }
 

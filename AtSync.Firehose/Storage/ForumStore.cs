@@ -9,7 +9,7 @@ namespace AtSync.Firehose.Storage;
 /// The Firehose's database side: reads a stream's cursor, and writes a batch of events plus the stream's new cursor
 /// in one transaction, so a crash at any moment leaves either both or neither.
 /// </summary>
-public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, HandleDirectory handles)
+public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, HandleDirectory handles, ForumCommitSignatures signatures)
 {
     public AtSyncTables Tables => tables;
 
@@ -22,15 +22,35 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
         return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Resolves, outside any transaction, the handles of authors who may become new phpBB users.</summary>
-    public Task PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
+    /// <summary>
+    /// Outside any transaction: sets aside commits whose signature does not verify (their forum ops are counted as
+    /// skipped; the batch's cursor still covers them), then resolves the handles of authors who may become new phpBB users.
+    /// </summary>
+    public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
+        var skipped = new BatchOutcome();
+        var rejected = await signatures.RejectedAsync(events, ct).ConfigureAwait(false);
+        if (rejected.Count > 0)
+        {
+            var kept = new List<StreamEvent>(events.Count);
+            foreach (var streamEvent in events)
+            {
+                if (streamEvent is CommitEvent commit && rejected.TryGetValue(commit.SeqNumber, out var reason))
+                {
+                    skipped.Skipped[reason] = skipped.Skipped.GetValueOrDefault(reason) + commit.ForumOps.Count;
+                    continue;
+                }
+                kept.Add(streamEvent);
+            }
+            events = kept;
+        }
         var dids = events.OfType<CommitEvent>()
             .Where(c => c.ForumOps.Any(op => op.Action != ForumOp.Delete && op.Post is not null))
             .Select(c => c.Repo)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        return dids.Count == 0 ? Task.CompletedTask : handles.PrefetchAsync(dids, ct);
+        if (dids.Count > 0) await handles.PrefetchAsync(dids, ct).ConfigureAwait(false);
+        return new PreparedBatch(events, skipped);
     }
 
     /// <summary>Applies <paramref name="events"/> in order and sets the cursor of <paramref name="service"/>; one transaction.</summary>
@@ -97,6 +117,9 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
         _ => false,
     };
 }
+
+/// <summary>The events of a batch to apply, and what was set aside before the transaction (recorded after it commits).</summary>
+public sealed record PreparedBatch(IReadOnlyList<StreamEvent> Events, BatchOutcome SetAside);
 
 /// <summary>Whose labels count.</summary>
 public sealed record FirehoseIdentity(string ForumDid, string LabelerDid);

@@ -38,7 +38,8 @@ public static class SyntheticStream
         var delayed = new List<(long DueSeq, byte[] Frame, StrongRef Root)>();
         var seq = options.FirstSeq;
         var end = options.FirstSeq + options.Frames;
-        string Author(int n) => $"did:plc:synth{n:0000}aaaaaaaaaaaaaaa";
+        // A well-formed did:plc (24 base32 characters), so the authors' DID documents can be served and resolved.
+        static string Author(int n) => $"did:plc:synth{Base32Digits(n, 4)}aaaaaaaaaaaaaaa";
 
         while (seq < end)
         {
@@ -130,5 +131,14 @@ public static class SyntheticStream
         return decoded is AtSync.AtProto.EventStream.CommitEvent commit
             ? AtSync.AtProto.EventStream.FrameEncoder.Encode(commit with { Seq = seq })
             : frame;
+    }
+
+    /// <summary><paramref name="value"/> in <paramref name="width"/> did:plc base32 characters (a–z, 2–7).</summary>
+    private static string Base32Digits(int value, int width)
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        var chars = new char[width];
+        for (var i = width - 1; i >= 0; i--, value /= 32) chars[i] = alphabet[value % 32];
+        return new string(chars);
     }
 }

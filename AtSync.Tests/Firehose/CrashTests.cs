@@ -25,6 +25,8 @@ public sealed class CrashTests
             Frames = 4000, ForumShare = 0.35, BoardUri = BoardUri, Authors = 60, Seed = 11,
         }).ToList();
         var lastSeq = frames[^1].Seq;
+        // Signatures are verified as deployed: the authors' DID documents name the factory's key.
+        await using var plc = await LoopbackPlc.StartAsync(factory.SigningKey.PublicKey);
         var capture = Path.Combine(Path.GetTempPath(), $"atsync-crash-{Guid.NewGuid():N}.bin.zst");
         await CaptureFileSource.WriteAsync(capture, frames.Select(f => (ReadOnlyMemory<byte>)f.Frame), compress: true);
         try
@@ -32,12 +34,15 @@ public sealed class CrashTests
             // A clean single pass, stopped gracefully.
             await using var clean = await server.CreateDatabaseAsync();
             await FirehoseHarness.PrepareForumAsync(clean, BoardUri);
-            await using (var service = ServiceProcess.Start("AtSync.Firehose", Settings(clean, capture)))
+            await using (var service = ServiceProcess.Start("AtSync.Firehose", Settings(clean, capture, plc.BaseUri)))
             {
                 await WaitForCursorAsync(clean, service, lastSeq, TimeSpan.FromMinutes(4));
                 service.Terminate();
                 Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(30)), service.Output);
                 Assert.Equal(0, service.ExitCode);
+                // Every forum commit verified (warnings are logged at LOG_LEVEL=Warning).
+                Assert.DoesNotContain("does not verify", service.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("could not be checked", service.Output, StringComparison.Ordinal);
             }
             var expected = await DatabaseSnapshot.TakeAsync(clean);
             Assert.True(await clean.ScalarAsync<long>($"SELECT COUNT(*) FROM {clean.Tables.PhpbbPosts}") > 500);
@@ -50,7 +55,7 @@ public sealed class CrashTests
             var killedAt = new List<long>();
             for (var run = 0; run < 40; run++)
             {
-                await using var service = ServiceProcess.Start("AtSync.Firehose", Settings(crashed, capture));
+                await using var service = ServiceProcess.Start("AtSync.Firehose", Settings(crashed, capture, plc.BaseUri));
                 var before = await CursorAsync(crashed) ?? 0;
                 if (before >= lastSeq) break;
                 // Wait until this run has committed something (it is mid-stream), then kill it after a random while.
@@ -64,7 +69,7 @@ public sealed class CrashTests
                 kills++;
                 killedAt.Add(at);
             }
-            await using (var last = ServiceProcess.Start("AtSync.Firehose", Settings(crashed, capture)))
+            await using (var last = ServiceProcess.Start("AtSync.Firehose", Settings(crashed, capture, plc.BaseUri)))
             {
                 await WaitForCursorAsync(crashed, last, lastSeq, TimeSpan.FromMinutes(4));
                 last.Terminate();
@@ -82,9 +87,10 @@ public sealed class CrashTests
         }
     }
 
-    private static Dictionary<string, string?> Settings(TestDatabase database, string capture)
+    private static Dictionary<string, string?> Settings(TestDatabase database, string capture, Uri plcUrl)
     {
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
+        settings[SettingNames.PlcDirectoryUrl] = plcUrl.ToString();
         settings[SettingNames.ConnectionString] = new MySqlConnector.MySqlConnectionStringBuilder(database.ConnectionString) { AllowUserVariables = false }.ConnectionString;
         settings[FirehoseOptions.ReplayFileSetting] = capture;
         settings["Firehose__LabelsEnabled"] = "false";

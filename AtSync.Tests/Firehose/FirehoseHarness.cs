@@ -29,10 +29,11 @@ public sealed class FirehoseHarness : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<IDisposable> _collectors = [];
 
-    private FirehoseHarness(WebApplication app, TestDatabase database)
+    private FirehoseHarness(WebApplication app, TestDatabase database, LoopbackPlc? plc)
     {
         _app = app;
         Database = database;
+        Plc = plc;
         var factory = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         Events = Collect<long>(factory, FirehoseMetrics.EventsName);
         ForumOps = Collect<long>(factory, FirehoseMetrics.ForumOpsName);
@@ -46,6 +47,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
     }
 
     public TestDatabase Database { get; }
+
+    /// <summary>The PLC directory the harness started for <c>signingKey</c> (null when the test gave its own or none).</summary>
+    public LoopbackPlc? Plc { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -69,9 +73,17 @@ public sealed class FirehoseHarness : IAsyncDisposable
             .Where(m => tag is null || (m.Tags.TryGetValue(tag, out var v) && Equals(v?.ToString(), value)))
             .Sum(m => m.Value);
 
+    /// <summary>
+    /// Starts the Firehose. Signature verification is on, as deployed: pass the frame factory's
+    /// <paramref name="signingKey"/> (and no <paramref name="plcUrl"/>) to have the harness serve every test DID's
+    /// document with that key as its <c>#atproto</c> key from a <see cref="LoopbackPlc"/>.
+    /// </summary>
     public static async Task<FirehoseHarness> StartAsync(
-        TestDatabase database, Uri relayUrl, Uri? labelerUrl = null, Uri? plcUrl = null, IDictionary<string, string?>? extra = null)
+        TestDatabase database, Uri relayUrl, Uri? labelerUrl = null, Uri? plcUrl = null, IDictionary<string, string?>? extra = null,
+        AtSync.AtProto.Crypto.PublicKey? signingKey = null)
     {
+        var plc = plcUrl is null && signingKey is not null ? await LoopbackPlc.StartAsync(signingKey) : null;
+        plcUrl ??= plc?.BaseUri;
         var settings = new Dictionary<string, string?>
         {
             // As deployed: no "Allow User Variables", so a parameter the code forgets to bind fails instead of reading NULL.
@@ -102,7 +114,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
         builder.AddFirehose();
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        var harness = new FirehoseHarness(app, database);
+        var harness = new FirehoseHarness(app, database, plc);
         await app.StartAsync();
         return harness;
     }
@@ -172,6 +184,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
         {
             foreach (var collector in _collectors) collector.Dispose();
             await _app.DisposeAsync();
+            if (Plc is not null) await Plc.DisposeAsync();
         }
     }
 }

@@ -1,10 +1,7 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
-using System.Text.Json;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Synthetic;
-using AtSync.Tests.AtProto;
 using AtSync.Tests.Infrastructure;
 using MySqlConnector;
 using static AtSync.Tests.Firehose.ForumStreamTests;
@@ -40,7 +37,7 @@ public sealed class ForumSemanticsTests
         var reply = frames.Post(1, Bob, "3kreply00001", Reply(root, "early reply"), T0);
         var replyEdit = frames.Post(2, Bob, "3kreply00001", Reply(root, "early reply, edited while parked"), T0.AddSeconds(30), update: true);
         relay.Publish([(1, reply.Frame), (2, replyEdit.Frame)]);
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
 
         var t = database.Tables;
@@ -80,7 +77,7 @@ public sealed class ForumSemanticsTests
             """);
         await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
         relay.Publish(10, echo.Frame);
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 10);
 
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbPosts}"));
@@ -108,7 +105,7 @@ public sealed class ForumSemanticsTests
             (2, frames.Post(2, Bob, "3kreply00001", Reply(new StrongRef(topic.Uri, topic.RecordCid!), "y"), T0.AddMinutes(1)).Frame),
             (3, frames.Post(3, Alice, "3ktopic00001", Topic("Marked (edited)", "x2"), T0.AddMinutes(2), update: true).Frame),
         ]);
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 3);
 
         // The authors are linked in atproto_users (the Firehose created them), so the real outbox triggers would
@@ -136,20 +133,11 @@ public sealed class ForumSemanticsTests
         await database.ExecuteAsync($"""
             INSERT INTO {t.PhpbbUsers} (username, username_clean, user_permissions, user_sig) VALUES ('Alice.Example.COM', 'alice.example.com', '', '')
             """);
-        await using var plc = await LoopbackHttpServer.StartAsync();
-        plc.Handler = async (context, request) =>
-        {
-            var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
-            var handle = did switch { Alice => "alice.example.com", Bob => "bob.example.com", _ => null };
-            if (handle is null)
-            {
-                context.Response.StatusCode = 404;
-                return;
-            }
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(JsonSerializer.Serialize(new { id = did, alsoKnownAs = new[] { $"at://{handle}" } }));
-        };
         using var frames = ForumFrameFactory.Create();
+        // Alice and Bob claim handles; Carol's document has none (her user is named from her DID).
+        await using var plc = await LoopbackPlc.StartAsync(frames.SigningKey.PublicKey);
+        plc.Handles[Alice] = "alice.example.com";
+        plc.Handles[Bob] = "bob.example.com";
         await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
         var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Names", "x"), T0);
         var root = new StrongRef(topic.Uri, topic.RecordCid!);
@@ -201,7 +189,7 @@ public sealed class ForumSemanticsTests
         var root = new StrongRef(topic.Uri, topic.RecordCid!);
         var reply = frames.Post(2, Bob, "3kreply00001", Reply(root, "spam"), T0.AddMinutes(1));
         relay.Publish([(1, topic.Frame), (2, reply.Frame)]);
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, labelerUrl: labeler.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, labelerUrl: labeler.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
         var t = database.Tables;
 

@@ -59,7 +59,7 @@ public sealed class ForumStreamTests
             (lastSeq - 3, delete.Frame), (lastSeq - 2, elsewhere.Frame), (lastSeq - 1, noSubject.Frame), (lastSeq, other),
         ]);
 
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, lastSeq);
 
         var t = database.Tables;

@@ -14,7 +14,7 @@ public sealed class RelayConnectionTests
     private static readonly DateTimeOffset T0 = new(2026, 7, 4, 15, 0, 0, TimeSpan.Zero);
 
     private static List<(long, byte[])> Topics(ForumFrameFactory frames, int count, long firstSeq = 1) =>
-        [.. Enumerable.Range(0, count).Select(i => (firstSeq + i, frames.Post(firstSeq + i, $"did:plc:user{i % 5:00}aaaaaaaaaaaaaaaaa", $"3ktopic{i:00000}",
+        [.. Enumerable.Range(0, count).Select(i => (firstSeq + i, frames.Post(firstSeq + i, $"did:plc:user{(char)('a' + (i % 5))}aaaaaaaaaaaaaaaaaaa", $"3ktopic{i:00000}",
             new ForumPostRecord($"text {i}", null, Board, $"Topic {i}", null, null, null), T0.AddSeconds(i)).Frame))];
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class RelayConnectionTests
         relay.Publish(Topics(frames, 30));
         relay.Script(new RelayBehavior { DropAfter = 10 }, new RelayBehavior { StallAfter = 5 });
 
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 30, TimeSpan.FromSeconds(60));
 
         var t = database.Tables;
@@ -65,7 +65,7 @@ public sealed class RelayConnectionTests
             new RelayBehavior { Prelude = [ForumFrameFactory.Error("ConsumerTooSlow", "slow down")], CloseAfterPrelude = true });
 
         var started = DateTime.UtcNow;
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 5, TimeSpan.FromSeconds(60));
 
         Assert.Equal(5L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {database.Tables.PhpbbTopics}"));

@@ -47,7 +47,7 @@ public sealed class ReplayTests
         try
         {
             var replay = new Dictionary<string, string?> { [FirehoseOptions.ReplayFileSetting] = path };
-            await using (var first = await FirehoseHarness.StartAsync(database, new Uri("ws://127.0.0.1:9/"), extra: replay))
+            await using (var first = await FirehoseHarness.StartAsync(database, new Uri("ws://127.0.0.1:9/"), extra: replay, signingKey: factory.SigningKey.PublicKey))
             {
                 await first.WaitForCursorAsync(FirehoseStreams.RepoService, frames[^1].Seq);
                 Assert.True(FirehoseHarness.Sum(first.ForumOps, "action", "topic") > 20);
@@ -60,7 +60,7 @@ public sealed class ReplayTests
 
             // An operator resets the cursor: every event is applied a second time.
             await database.ExecuteAsync($"DELETE FROM {database.Tables.Cursors}");
-            await using (var again = await FirehoseHarness.StartAsync(database, new Uri("ws://127.0.0.1:9/"), extra: replay))
+            await using (var again = await FirehoseHarness.StartAsync(database, new Uri("ws://127.0.0.1:9/"), extra: replay, signingKey: factory.SigningKey.PublicKey))
             {
                 await again.WaitForCursorAsync(FirehoseStreams.RepoService, frames[^1].Seq);
                 Assert.Equal(0, FirehoseHarness.Sum(again.ForumOps, "action", "topic") + FirehoseHarness.Sum(again.ForumOps, "action", "reply"));

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using AtSync.AtProto.Crypto;
+using AtSync.Tests.AtProto;
+using Microsoft.AspNetCore.Http;
+
+namespace AtSync.Tests.Firehose;
+
+/// <summary>
+/// A PLC directory on 127.0.0.1 (real Kestrel) serving DID documents: every <c>did:plc</c> gets a document whose
+/// <c>#atproto</c> verification method (Multikey, publicKeyMultibase) is <see cref="DefaultKey"/>, unless
+/// <see cref="Keys"/> names another key for it; DIDs in <see cref="Missing"/> answer 404. <see cref="Handles"/> adds
+/// <c>alsoKnownAs: ["at://handle"]</c>.
+/// </summary>
+public sealed class LoopbackPlc : IAsyncDisposable
+{
+    private readonly LoopbackHttpServer _server;
+
+    private LoopbackPlc(LoopbackHttpServer server, PublicKey defaultKey)
+    {
+        _server = server;
+        DefaultKey = defaultKey;
+        server.Handler = AnswerAsync;
+    }
+
+    public Uri BaseUri => _server.BaseUri;
+
+    public PublicKey DefaultKey { get; }
+
+    public ConcurrentDictionary<string, PublicKey> Keys { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, string> Handles { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The DIDs whose documents were asked for, in order.</summary>
+    public IReadOnlyList<string> Requested => [.. _server.Requests.Select(r => Uri.UnescapeDataString(r.Path.TrimStart('/')))];
+
+    public static async Task<LoopbackPlc> StartAsync(PublicKey defaultKey) => new(await LoopbackHttpServer.StartAsync(), defaultKey);
+
+    private async Task AnswerAsync(HttpContext context, RecordedRequest request)
+    {
+        var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
+        if (!did.StartsWith("did:plc:", StringComparison.Ordinal) || Missing.ContainsKey(did))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        var key = Keys.TryGetValue(did, out var specific) ? specific : DefaultKey;
+        var document = new Dictionary<string, object>
+        {
+            ["id"] = did,
+            ["verificationMethod"] = new[]
+            {
+                new { id = did + "#atproto", type = "Multikey", controller = did, publicKeyMultibase = key.ToMultikey() },
+            },
+        };
+        if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
+        await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+}
