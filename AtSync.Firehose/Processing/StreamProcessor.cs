@@ -189,7 +189,7 @@ public sealed partial class StreamProcessor(
     {
         if (batch.Frames == 0) return;
         var started = time.GetTimestamp();
-        var prepared = await store.PrepareAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+        var prepared = await PrepareWithRetryAsync(batch.Events, cancellationToken).ConfigureAwait(false);
         var outcome = await CommitWithRetryAsync(prepared.Events, batch.Cursor, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         // Commits set aside (e.g. bad signatures) are decisions: the committed cursor covers them, and they count once.
@@ -204,6 +204,25 @@ public sealed partial class StreamProcessor(
         state.MarkCursorSaved(now);
         Committed = batch.Cursor;
         batch.Clear();
+    }
+
+    /// <summary>Prepares a batch; while signing keys are unavailable (a directory outage) waits and tries again.</summary>
+    private async Task<PreparedBatch> PrepareWithRetryAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken)
+    {
+        var delay = RetryFirst;
+        while (true)
+        {
+            try
+            {
+                return await store.PrepareAsync(events, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SigningKeysUnavailableException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogKeysUnavailable(service, ex.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
+            }
+        }
     }
 
     private async Task<BatchOutcome> CommitWithRetryAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
@@ -317,6 +336,9 @@ public sealed partial class StreamProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Service}: database write failed ({ExceptionType}); retrying the batch in {DelayMs} ms")]
     private partial void LogRetry(string service, string exceptionType, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Service}: {Reason}; holding the batch and retrying in {DelayMs} ms")]
+    private partial void LogKeysUnavailable(string service, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream {Service}: the database rejected a batch ({ExceptionType}); applying its {Count} events one by one")]
     private partial void LogBatchRejected(string service, string exceptionType, int count);

@@ -71,8 +71,8 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            LogUnverified(commit.Repo, commit.SeqNumber, "DID resolution timed out");
-            return Outcomes.UnverifiedSignature;
+            // The directory is slow, not wrong: hold the batch and try again rather than lose the post.
+            throw new SigningKeysUnavailableException(commit.Repo, "DID resolution timed out");
         }
         switch (check.Status)
         {
@@ -84,6 +84,9 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
             case CommitSignatureStatus.NoSigningKey:
                 LogUnverified(commit.Repo, commit.SeqNumber, "the DID document has no usable #atproto key");
                 return Outcomes.UnverifiedSignature;
+            case CommitSignatureStatus.Unresolved when check.ResolutionError == DidResolutionError.Unavailable:
+                // A directory outage is transient: skipping would lose the post for good.
+                throw new SigningKeysUnavailableException(commit.Repo, "the DID directory is unavailable");
             default:
                 LogUnverified(commit.Repo, commit.SeqNumber, $"DID not resolved ({check.ResolutionError?.ToString() ?? "unknown"})");
                 return Outcomes.UnverifiedSignature;
@@ -96,3 +99,11 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commit seq {Seq} of {Did}: the signature could not be checked ({Reason}); its forum ops are skipped")]
     private partial void LogUnverified(string did, long seq, string reason);
 }
+
+/// <summary>
+/// A commit's signing key cannot be had right now (directory unavailable or too slow). The batch is retried with
+/// backoff, holding the stream (backpressure) rather than skipping posts; permanent outcomes (unknown or tombstoned
+/// DID, no key, bad signature) are skipped instead.
+/// </summary>
+public sealed class SigningKeysUnavailableException(string did, string reason)
+    : Exception($"Signing key of {did} unavailable: {reason}");

@@ -33,6 +33,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
 
     public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>While true, every request answers 503 (a directory outage).</summary>
+    public volatile bool Down;
+
     /// <summary>The DIDs whose documents were asked for, in order.</summary>
     public IReadOnlyList<string> Requested => [.. _server.Requests.Select(r => Uri.UnescapeDataString(r.Path.TrimStart('/')))];
 
@@ -41,6 +44,11 @@ public sealed class LoopbackPlc : IAsyncDisposable
     private async Task AnswerAsync(HttpContext context, RecordedRequest request)
     {
         var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
+        if (Down)
+        {
+            context.Response.StatusCode = 503;
+            return;
+        }
         if (!did.StartsWith("did:plc:", StringComparison.Ordinal) || Missing.ContainsKey(did))
         {
             context.Response.StatusCode = 404;

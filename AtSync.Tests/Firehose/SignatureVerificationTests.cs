@@ -52,6 +52,34 @@ public sealed class SignatureVerificationTests
     }
 
     [Fact]
+    public async Task A_directory_outage_holds_the_stream_instead_of_losing_posts()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        using var frames = ForumFrameFactory.Create();
+        await using var plc = await LoopbackPlc.StartAsync(frames.SigningKey.PublicKey);
+        plc.Down = true;
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        relay.Publish([(1, frames.Post(1, Dave, "3ktopic00001", Topic("Held, not lost"), T0).Frame)]);
+
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, plcUrl: plc.BaseUri);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (plc.Requested.Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        // Asked again and again while down; nothing applied, nothing skipped, the cursor not moved past the post.
+        Assert.True(plc.Requested.Count >= 3, $"the directory was asked {plc.Requested.Count} times");
+        Assert.Empty(await TitlesAsync(database));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {database.Tables.Cursors} WHERE service = '{FirehoseStreams.RepoService}' AND cursor_value >= 1"));
+
+        plc.Down = false;
+
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 1);
+        Assert.Equal(["Held, not lost"], await TitlesAsync(database));
+        Assert.Equal(0, FirehoseHarness.Sum(firehose.Skipped, "reason", "unverified_signature"));
+    }
+
+    [Fact]
     public async Task A_forum_commit_whose_DID_does_not_resolve_is_skipped_as_unverified()
     {
         var server = await MariaDbServer.SharedAsync();
