@@ -207,18 +207,30 @@ public sealed partial class StreamProcessor(
     }
 
     /// <summary>Prepares a batch; while signing keys are unavailable (a directory outage) waits and tries again.</summary>
-    private async Task<PreparedBatch> PrepareWithRetryAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken)
+    private Task<PreparedBatch> PrepareWithRetryAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken) =>
+        RetryTransientAsync(
+            ct => store.PrepareAsync(events, ct),
+            ex => ex is SigningKeysUnavailableException,
+            (ex, delayMs) => LogKeysUnavailable(service, ex.Message, delayMs),
+            cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> until it succeeds, waiting 0.2 s doubling to 30 s after each failure that
+    /// <paramref name="isTransient"/> accepts; other exceptions propagate.
+    /// </summary>
+    private async Task<T> RetryTransientAsync<T>(
+        Func<CancellationToken, Task<T>> operation, Func<Exception, bool> isTransient, Action<Exception, double> logRetry, CancellationToken cancellationToken)
     {
         var delay = RetryFirst;
         while (true)
         {
             try
             {
-                return await store.PrepareAsync(events, cancellationToken).ConfigureAwait(false);
+                return await operation(cancellationToken).ConfigureAwait(false);
             }
-            catch (SigningKeysUnavailableException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (isTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                LogKeysUnavailable(service, ex.Message, delay.TotalMilliseconds);
+                logRetry(ex, delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
             }
@@ -227,25 +239,19 @@ public sealed partial class StreamProcessor(
 
     private async Task<BatchOutcome> CommitWithRetryAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
     {
-        var delay = RetryFirst;
-        while (true)
+        try
         {
-            try
-            {
-                return await store.ApplyAsync(service, events, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ForumStore.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                LogRetry(service, Describe(ex), delay.TotalMilliseconds);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
-            {
-                // A row the database refuses: apply the events one by one so only the offending one is set aside.
-                LogBatchRejected(service, Describe(ex), events.Count);
-                return await CommitOneByOneAsync(events, batchCursor, cancellationToken).ConfigureAwait(false);
-            }
+            return await RetryTransientAsync(
+                ct => store.ApplyAsync(service, events, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), ct),
+                ForumStore.IsTransient,
+                (ex, delayMs) => LogRetry(service, Describe(ex), delayMs),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
+        {
+            // A row the database refuses: apply the events one by one so only the offending one is set aside.
+            LogBatchRejected(service, Describe(ex), events.Count);
+            return await CommitOneByOneAsync(events, batchCursor, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -282,23 +288,12 @@ public sealed partial class StreamProcessor(
         foreach (var (k, v) in from.Labels) into.Labels[k] = into.Labels.GetValueOrDefault(k) + v;
     }
 
-    private async Task<long?> LoadCursorAsync(CancellationToken cancellationToken)
-    {
-        var delay = RetryFirst;
-        while (true)
-        {
-            try
-            {
-                return await store.LoadCursorAsync(service, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ForumStore.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                LogRetry(service, ex.GetType().Name, delay.TotalMilliseconds);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
-            }
-        }
-    }
+    private Task<long?> LoadCursorAsync(CancellationToken cancellationToken) =>
+        RetryTransientAsync(
+            ct => store.LoadCursorAsync(service, ct),
+            ForumStore.IsTransient,
+            (ex, delayMs) => LogRetry(service, Describe(ex), delayMs),
+            cancellationToken);
 
     private sealed class Batch
     {
