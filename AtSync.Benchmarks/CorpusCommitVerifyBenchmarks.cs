@@ -7,7 +7,7 @@ using BenchmarkDotNet.Attributes;
 namespace AtSync.Benchmarks;
 
 /// <summary>
-/// Signature verification of the 148 real relay commits in <c>../shared/corpus/firehose</c> with their authors'
+/// Signature verification of the 148 real relay commits in <c>testdata/firehose</c> with their authors'
 /// keys (already resolved): unsigned-bytes extraction + SHA-256 + low-S ECDSA. Times are per commit.
 /// </summary>
 [MemoryDiagnoser]
@@ -66,7 +66,7 @@ public class CorpusCommitVerifyBenchmarks
         {
             if (File.Exists(Path.Combine(dir.FullName, "AtSync.sln")))
             {
-                var corpus = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "corpus"));
+                var corpus = Path.GetFullPath(Path.Combine(dir.FullName, "testdata"));
                 return Directory.Exists(corpus) ? corpus : throw new DirectoryNotFoundException($"No corpus at {corpus}");
             }
         }

@@ -5,7 +5,7 @@ using ZstdSharp;
 
 namespace AtSync.Benchmarks;
 
-/// <summary>Loads the 150 corpus relay frames (walks up to the folder holding AtSync.sln, then ../shared/corpus).</summary>
+/// <summary>Loads the 150 corpus relay frames (walks up to the folder holding AtSync.sln, then testdata/).</summary>
 public static class CorpusFrames
 {
     public static byte[][] Load()
@@ -48,10 +48,10 @@ public static class CorpusFrames
             dir = dir.Parent;
         }
 
-        var path = dir is null ? null : Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "corpus", "firehose", name));
+        var path = dir is null ? null : Path.GetFullPath(Path.Combine(dir.FullName, "testdata", "firehose", name));
         if (path is null || !File.Exists(path))
         {
-            throw new InvalidOperationException($"Corpus not found: expected ../shared/corpus/firehose/{name} beside the repository (searched up from {AppContext.BaseDirectory}).");
+            throw new InvalidOperationException($"Corpus not found: expected testdata/firehose/{name} in the repository (searched up from {AppContext.BaseDirectory}).");
         }
 
         using var input = File.OpenRead(path);

@@ -2,15 +2,15 @@ using AtSync.Tests.Infrastructure;
 
 namespace AtSync.Tests.AtProto;
 
-/// <summary>Locates <c>../shared/corpus/interop</c> beside the repository root.</summary>
+/// <summary>Locates <c>testdata/interop</c> in the repository.</summary>
 internal static class InteropCorpus
 {
     public static string Path(params string[] parts)
     {
-        var root = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryPaths.Root, "..", "shared", "corpus", "interop"));
+        var root = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryPaths.Root, "testdata", "interop"));
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"The interop corpus is missing: expected {root} (../shared/corpus beside the repository).");
+            throw new DirectoryNotFoundException($"The interop corpus is missing: expected {root} (testdata/interop in the repository).");
         }
         return System.IO.Path.Combine([root, .. parts]);
     }

@@ -4,7 +4,7 @@ namespace AtSync.Tests.Infrastructure;
 
 /// <summary>
 /// Locates the shared test corpus: walks up from the test assembly to the folder holding <c>AtSync.sln</c>,
-/// then <c>../shared/corpus</c>. Fails with a clear message when it is missing.
+/// then <c>testdata/</c> (the repository's copy of the corpus; see testdata/README.md). Fails with a clear message when it is missing.
 /// </summary>
 public static class CorpusFiles
 {
@@ -78,14 +78,14 @@ public static class CorpusFiles
         if (dir is null)
         {
             throw new InvalidOperationException(
-                $"Test corpus not found: no folder holding AtSync.sln above {AppContext.BaseDirectory}, so ../shared/corpus cannot be located.");
+                $"Test corpus not found: no folder holding AtSync.sln above {AppContext.BaseDirectory}, so testdata/ cannot be located.");
         }
 
-        var corpus = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "corpus"));
+        var corpus = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "testdata"));
         if (!Directory.Exists(corpus))
         {
             throw new InvalidOperationException(
-                $"Test corpus not found at {corpus} (expected ../shared/corpus beside the repository root {dir.FullName}). Check out the shared folder beside the repository.");
+                $"Test corpus not found at {corpus} (expected testdata/ in the repository root {dir.FullName}).");
         }
 
         return corpus;
