@@ -34,6 +34,7 @@ public static class QueueWorkerRegistration
         builder.Services.TryAddSingleton<WorkerHeartbeat>();
         builder.Services.AddHostedService<QueueWorkerService>();
         builder.Services.AddHealthChecks().AddCheck<WorkerLoopHealthCheck>(LoopHealthCheckName, tags: ["live"]);
+        builder.Services.AddHealthChecks().AddCheck<QueueBacklogHealthCheck>(QueueBacklogHealthCheck.Name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, ["ready"]);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(25));
         return builder;
     }

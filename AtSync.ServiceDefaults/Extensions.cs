@@ -17,6 +17,7 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
     public const string LiveTag = "live";
 
     /// <summary>Meter and activity-source names every AtSync service publishes under (AtSync.*).</summary>
@@ -25,6 +26,7 @@ public static class Extensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+        builder.AddStructuredConsoleLogs();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -58,7 +60,9 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter("MySqlConnector")
-                .AddMeter(AtSyncTelemetryPrefix))
+                .AddMeter(AtSyncTelemetryPrefix)
+                // /metrics in Prometheus text format (MapDefaultEndpoints), beside OTLP when that is configured.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("MySqlConnector")
@@ -67,7 +71,8 @@ public static class Extensions
                     // Health probes every few seconds are noise in traces.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
@@ -92,7 +97,8 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (readiness: every check) and <c>/alive</c> (liveness: checks tagged "live").
+    /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: checks tagged "live") and <c>/metrics</c>
+    /// (Prometheus text format; the compose deployment publishes no service port, so only the compose network reaches it).
     /// Mapped in every environment: the compose deployment's health checks call them. The response body is
     /// the overall status and each check's name and status only: no exception text, no descriptions that could
     /// carry a connection string.
@@ -105,6 +111,7 @@ public static class Extensions
             Predicate = r => r.Tags.Contains(LiveTag),
             ResponseWriter = HealthResponseWriter.WriteAsync,
         });
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
     }
 }

@@ -5,16 +5,31 @@ using Microsoft.Extensions.Options;
 namespace AtSync.Core.Settings;
 
 /// <summary>
-/// Runs a service host. Settings are validated before anything starts; a missing or malformed setting ends the
+/// Runs a service host. The command line is checked first (<see cref="ServiceCommandLine"/>: <c>--help</c>, an unknown
+/// verb); settings are validated before anything starts; a missing or malformed setting ends the
 /// process with exit code 2 and one line on standard error that names the setting (never its value, never a stack trace).
 /// </summary>
 public static class ServiceRunner
 {
     public const int InvalidSettingsExitCode = 2;
 
-    public static async Task<int> RunServiceAsync(this IHost host, TextWriter? error = null)
+    public static async Task<int> RunServiceAsync(this IHost host, TextWriter? error = null, IReadOnlyList<string>? args = null, TextWriter? output = null)
     {
         var name = host.Services.GetRequiredService<IHostEnvironment>().ApplicationName;
+        // Program.cs passes its args to the builder only; the process's own are the same ones (element 0 is the app).
+        var verdict = ServiceCommandLine.Classify(args ?? Environment.GetCommandLineArgs().Skip(1).ToArray());
+        switch (verdict.Action)
+        {
+            case ServiceCommandLine.Action.Help:
+                (output ?? Console.Out).WriteLine(ServiceCommandLine.Usage(name));
+                return 0;
+            case ServiceCommandLine.Action.Version:
+                (output ?? Console.Out).WriteLine($"{name} {System.Reflection.Assembly.GetEntryAssembly()?.GetName().Version}");
+                return 0;
+            case ServiceCommandLine.Action.Refuse:
+                (error ?? Console.Error).WriteLine($"{name} cannot start: {ServiceCommandLine.Describe(verdict.Argument)} (see --help)");
+                return InvalidSettingsExitCode;
+        }
         try
         {
             host.Services.GetService<IStartupValidator>()?.Validate();

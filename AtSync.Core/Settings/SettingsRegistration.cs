@@ -14,6 +14,7 @@ public static class SettingsRegistration
 {
     public static IHostApplicationBuilder AddForumSettings(this IHostApplicationBuilder builder, bool requireAccessToken = false)
     {
+        builder.AddSecretFileSettings();
         builder.Services.AddOptions<ForumOptions>().Bind(builder.Configuration).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ForumOptions>>(new ForumOptionsValidator(requireAccessToken)));
         return builder;
@@ -21,6 +22,7 @@ public static class SettingsRegistration
 
     public static IHostApplicationBuilder AddTokenEncryptionSettings(this IHostApplicationBuilder builder)
     {
+        builder.AddSecretFileSettings();
         builder.Services.AddOptions<TokenEncryptionOptions>().Bind(builder.Configuration).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenEncryptionOptions>, TokenEncryptionOptionsValidator>());
         return builder;
@@ -37,6 +39,7 @@ public static class SettingsRegistration
 
     public static IHostApplicationBuilder AddDatabaseSettings(this IHostApplicationBuilder builder)
     {
+        builder.AddSecretFileSettings();
         builder.Services.AddOptions<DatabaseOptions>()
             .Bind(builder.Configuration)
             .Configure(options => options.ConnectionString = builder.Configuration.GetConnectionString(SettingNames.ConnectionStringName) ?? "")
