@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
@@ -54,7 +55,13 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        ProcessMetrics.EnsureCreated();
         builder.Services.AddOpenTelemetry()
+            // The service's name on every exported series (Prometheus target_info); OTEL_SERVICE_NAME, when set, wins.
+            .ConfigureResource(resource =>
+            {
+                if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"])) resource.AddService(builder.Environment.ApplicationName);
+            })
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
