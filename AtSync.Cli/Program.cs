@@ -1,0 +1,3 @@
+using AtSync.Cli;
+
+return await AtSyncCommand.RunAsync(args, Console.Out, Console.Error);
