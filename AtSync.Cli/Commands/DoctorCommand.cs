@@ -47,7 +47,11 @@ public static class DoctorCommand
                 var f = env.Settings<ForumOptions>();
                 var n = env.Settings<NetworkOptions>();
                 checks.Add(await HttpPeerAsync("peer: forum PDS", new Uri(new Uri(f.PdsUrl), "/xrpc/_health"), peerTimeout, cancellationToken));
-                checks.Add(await HttpPeerAsync("peer: PLC directory", new Uri(n.PlcDirectoryUrl), peerTimeout, cancellationToken));
+                // The directory answers for the forum's own did:plc (its document names the forum's PDS); did:web forums only need it reachable.
+                var plcProbe = f.Did.StartsWith("did:plc:", StringComparison.Ordinal)
+                    ? new Uri(new Uri(n.PlcDirectoryUrl.TrimEnd('/') + "/"), Uri.EscapeDataString(f.Did))
+                    : new Uri(new Uri(n.PlcDirectoryUrl.TrimEnd('/') + "/"), "_health");
+                checks.Add(await HttpPeerAsync("peer: PLC directory", plcProbe, peerTimeout, cancellationToken));
                 checks.Add(await HttpPeerAsync("peer: labeler", HttpBase(n.LabelerUrl), peerTimeout, cancellationToken));
                 checks.Add(await RelayAsync(new Uri(n.RelayUrl), peerTimeout, cancellationToken));
             }
