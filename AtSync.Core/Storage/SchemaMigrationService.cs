@@ -13,6 +13,7 @@ internal sealed partial class SchemaMigrationService(
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan BlockedDelay = TimeSpan.FromSeconds(3);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,6 +27,12 @@ internal sealed partial class SchemaMigrationService(
                 readiness.MarkReady();
                 return;
             }
+            catch (SchemaBlockedException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // One line for the operator, not one per retry; checked again every few seconds until it is fixed.
+                if (readiness.Block(ex.Message)) LogBlocked(ex.Message);
+                await Task.Delay(BlockedDelay, time, stoppingToken).ConfigureAwait(false);
+            }
             catch (Exception ex) when (ex is MySqlException or SchemaMigrationException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
                 LogRetry(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", delay.TotalSeconds);
@@ -34,6 +41,9 @@ internal sealed partial class SchemaMigrationService(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]
+    private partial void LogBlocked(string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is current ({Applied} migrations applied now)")]
     private partial void LogSchemaCurrent(int applied);
