@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using AtSync.AtProto.Syntax;
 using AtSync.AtProto.Xrpc;
+using AtSync.Core.Forum;
 using AtSync.QueueWorker.Delivery;
 using AtSync.QueueWorker.Queue;
 using AtSync.QueueWorker.Records;
@@ -262,7 +263,7 @@ public sealed partial class QueueProcessor(
 
         if (row.LocalId is not { } postId) return (null, new RowOutcome.DeadLetter("invalid queue row", "neither record_data nor local_id"));
         if (!context.Posts.TryGetValue(postId, out var post)) return (null, new RowOutcome.Skipped("the phpBB post no longer exists"));
-        if (post.Visibility != 1) return (null, new RowOutcome.Skipped("the phpBB post is not visible"));
+        if (post.Visibility != PhpbbConstants.ItemApproved) return (null, new RowOutcome.Skipped("the phpBB post is not visible"));
 
         string rkeyToWrite;
         if (row.Operation == QueueOperation.Create)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AtSync.Core.Forum;
 using AtSync.Core.Storage;
 using AtSync.Firehose.Events;
 using MySqlConnector;
@@ -85,8 +86,8 @@ public sealed class ForumStore(MySqlDataSource dataSource, AtSyncTables tables, 
             SELECT DISTINCT ap.post_id FROM {tables.Labels} l
             JOIN {tables.Posts} ap ON ap.at_uri = l.subject_uri
             JOIN {tables.PhpbbPosts} p ON p.post_id = ap.post_id
-            WHERE l.label_value = '{ForumTransaction.HideLabel}' AND l.label_src = @src AND l.negated = 0
-              AND l.expires_at IS NOT NULL AND l.expires_at <= @now AND p.post_visibility = 2 AND ap.sync_status <> '{ForumTransaction.DeletedStatus}'
+            WHERE l.label_value = '{ModerationLabels.Hide}' AND l.label_src = @src AND l.negated = 0
+              AND l.expires_at IS NOT NULL AND l.expires_at <= @now AND p.post_visibility = {PhpbbConstants.ItemDeleted} AND ap.sync_status <> '{SyncStatus.Deleted.ToSql()}'
             """, connection))
         {
             find.Parameters.AddWithValue("@src", identity.LabelerDid);

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using AtSync.Core.Forum;
+using AtSync.Core.Forum.Text;
 using AtSync.Core.Storage;
 using AtSync.Firehose.Events;
 using MySqlConnector;
@@ -20,18 +22,9 @@ internal sealed class ForumTransaction(
     string labelerDid,
     Func<string, string?> knownHandle)
 {
-    // phpBB constants (includes/constants.php).
-    private const int ItemUnapproved = 0;
-    private const int ItemApproved = 1;
-    private const int ItemDeleted = 2;
-    private const int UserNormal = 0;
-    private const int UserInactive = 1;
-    private const int InactiveManual = 3;
-    private const int RegisteredGroupId = 2;
-
-    public const string SyncedStatus = "synced";
-    public const string DeletedStatus = "deleted";
-    public const string HideLabel = "!hide";
+    private static readonly string SyncedStatus = SyncStatus.Synced.ToSql();
+    private static readonly string DeletedStatus = SyncStatus.Deleted.ToSql();
+    private const string HideLabel = ModerationLabels.Hide;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, PhpbbUser> _users = new(StringComparer.Ordinal);
@@ -68,7 +61,7 @@ internal sealed class ForumTransaction(
 
     private async Task ApplyOpAsync(CommitEvent commit, ForumOp op, CancellationToken ct)
     {
-        if (op.Collection != ForumPostRecord.Collection)
+        if (op.Collection != ForumLexicon.Post)
         {
             outcome.Skip(Outcomes.OtherCollection);
             return;
@@ -194,7 +187,7 @@ internal sealed class ForumTransaction(
             forumId = Convert.ToUInt32(reader.GetValue(1), CultureInfo.InvariantCulture);
             posterId = Convert.ToUInt32(reader.GetValue(2), CultureInfo.InvariantCulture);
         }
-        var subject = PhpbbPostText.Truncate(record.Subject ?? "", 255);
+        var subject = PhpbbText.Truncate(record.Subject ?? "", 255);
         await using (var update = Command($"""
             UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, post_subject = IF(@subject = '', post_subject, @subject),
               enable_bbcode = @bbcode, enable_smilies = @smilies, enable_sig = @sig,
@@ -202,8 +195,8 @@ internal sealed class ForumTransaction(
             WHERE post_id = @id
             """))
         {
-            update.Parameters.AddWithValue("@text", PhpbbPostText.FromRecordText(record.Text));
-            update.Parameters.AddWithValue("@checksum", PhpbbPostText.Checksum(record.Text));
+            update.Parameters.AddWithValue("@text", PhpbbText.FromRecordText(record.Text));
+            update.Parameters.AddWithValue("@checksum", PhpbbText.Checksum(record.Text));
             update.Parameters.AddWithValue("@subject", subject);
             update.Parameters.AddWithValue("@bbcode", record.EnableBbcode ? 1 : 0);
             update.Parameters.AddWithValue("@smilies", record.EnableSmilies ? 1 : 0);
@@ -226,7 +219,7 @@ internal sealed class ForumTransaction(
                 """);
             topic.Parameters.AddWithValue("@id", postId);
             topic.Parameters.AddWithValue("@subject", subject);
-            topic.Parameters.AddWithValue("@type", TopicType(record.TopicType));
+            topic.Parameters.AddWithValue("@type", ForumTopicType.ToPhpbb(record.TopicType));
             topic.Parameters.AddWithValue("@topic", topicId);
             topic.Parameters.AddWithValue("@forum", forumId);
             await topic.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -251,7 +244,7 @@ internal sealed class ForumTransaction(
             return;
         }
         uint? topicId = null;
-        var topicVisibility = ItemApproved;
+        var topicVisibility = PhpbbConstants.ItemApproved;
         if (record.ReplyRoot is { } root)
         {
             var rootTopic = await TopicOfAsync(root.Uri, ct).ConfigureAwait(false);
@@ -273,14 +266,14 @@ internal sealed class ForumTransaction(
         var forum = forumId.Value;
         var user = await EnsureUserAsync(did, eventTime, ct).ConfigureAwait(false);
         var time = PostTime(record.CreatedAt, eventTime);
-        var subject = PhpbbPostText.Truncate(record.Subject ?? "", 255);
+        var subject = PhpbbText.Truncate(record.Subject ?? "", 255);
         var isStarter = topicId is null;
         if (isStarter)
         {
             await using var newTopic = Command($"""
                 INSERT INTO {t.PhpbbTopics} (forum_id, topic_title, topic_poster, topic_time, topic_last_view_time, topic_posts_approved,
                   topic_visibility, topic_first_poster_name, topic_first_poster_colour, topic_type, topic_status)
-                VALUES (@forum, @subject, @poster, @time, @time, 1, {ItemApproved}, @name, @colour, @type, 0)
+                VALUES (@forum, @subject, @poster, @time, @time, 1, {PhpbbConstants.ItemApproved}, @name, @colour, @type, 0)
                 """);
             newTopic.Parameters.AddWithValue("@forum", forum);
             newTopic.Parameters.AddWithValue("@subject", subject);
@@ -288,7 +281,7 @@ internal sealed class ForumTransaction(
             newTopic.Parameters.AddWithValue("@time", time);
             newTopic.Parameters.AddWithValue("@name", user.Username);
             newTopic.Parameters.AddWithValue("@colour", user.Colour);
-            newTopic.Parameters.AddWithValue("@type", TopicType(record.TopicType));
+            newTopic.Parameters.AddWithValue("@type", ForumTopicType.ToPhpbb(record.TopicType));
             await newTopic.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             topicId = checked((uint)newTopic.LastInsertedId);
         }
@@ -298,7 +291,7 @@ internal sealed class ForumTransaction(
         await using (var post = Command($"""
             INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, poster_ip, post_time, enable_bbcode, enable_smilies, enable_magic_url,
               enable_sig, post_username, post_subject, post_text, post_checksum, post_postcount, post_visibility)
-            VALUES (@topic, @forum, @poster, '', @time, @bbcode, @smilies, 1, @sig, '', @subject, @text, @checksum, 1, {ItemApproved})
+            VALUES (@topic, @forum, @poster, '', @time, @bbcode, @smilies, 1, @sig, '', @subject, @text, @checksum, 1, {PhpbbConstants.ItemApproved})
             """))
         {
             post.Parameters.AddWithValue("@topic", topic);
@@ -309,8 +302,8 @@ internal sealed class ForumTransaction(
             post.Parameters.AddWithValue("@smilies", record.EnableSmilies ? 1 : 0);
             post.Parameters.AddWithValue("@sig", record.EnableSignature ? 1 : 0);
             post.Parameters.AddWithValue("@subject", subject);
-            post.Parameters.AddWithValue("@text", PhpbbPostText.FromRecordText(record.Text));
-            post.Parameters.AddWithValue("@checksum", PhpbbPostText.Checksum(record.Text));
+            post.Parameters.AddWithValue("@text", PhpbbText.FromRecordText(record.Text));
+            post.Parameters.AddWithValue("@checksum", PhpbbText.Checksum(record.Text));
             await post.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             postId = checked((uint)post.LastInsertedId);
         }
@@ -355,7 +348,7 @@ internal sealed class ForumTransaction(
         if (!isStarter)
         {
             // A reply into a topic that is soft-deleted (its only post deleted or hidden) brings the topic's state in line.
-            if (topicVisibility != ItemApproved)
+            if (topicVisibility != PhpbbConstants.ItemApproved)
             {
                 await ResyncTopicAsync(topic, forum, eventTime, ct).ConfigureAwait(false);
             }
@@ -488,7 +481,7 @@ internal sealed class ForumTransaction(
             label.Parameters.AddWithValue("@time", time);
             hidden = Convert.ToInt64(await label.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
         }
-        var desired = status == DeletedStatus || hidden ? ItemDeleted : ItemApproved;
+        var desired = status == DeletedStatus || hidden ? PhpbbConstants.ItemDeleted : PhpbbConstants.ItemApproved;
         if (desired == visibility) return false;
 
         await using (var update = Command($"""
@@ -498,11 +491,11 @@ internal sealed class ForumTransaction(
             """))
         {
             update.Parameters.AddWithValue("@vis", desired);
-            update.Parameters.AddWithValue("@deleteTime", desired == ItemDeleted ? time : 0);
-            update.Parameters.AddWithValue("@reason", desired == ItemDeleted && status != DeletedStatus ? "Hidden by moderation label" : "");
-            update.Parameters.AddWithValue("@deleteUser", desired == ItemDeleted ? posterId : 0);
+            update.Parameters.AddWithValue("@deleteTime", desired == PhpbbConstants.ItemDeleted ? time : 0);
+            update.Parameters.AddWithValue("@reason", desired == PhpbbConstants.ItemDeleted && status != DeletedStatus ? "Hidden by moderation label" : "");
+            update.Parameters.AddWithValue("@deleteUser", desired == PhpbbConstants.ItemDeleted ? posterId : 0);
             update.Parameters.AddWithValue("@id", postId);
-            update.Parameters.AddWithValue("@postDelta", (visibility == ItemApproved ? -1 : 0) + (desired == ItemApproved ? 1 : 0));
+            update.Parameters.AddWithValue("@postDelta", (visibility == PhpbbConstants.ItemApproved ? -1 : 0) + (desired == PhpbbConstants.ItemApproved ? 1 : 0));
             update.Parameters.AddWithValue("@poster", posterId);
             update.Parameters.AddWithValue("@postcount", postcount);
             await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -532,8 +525,8 @@ internal sealed class ForumTransaction(
         }
         long approved, deleted, unapproved;
         await using (var counts = Command($"""
-            SELECT COALESCE(SUM(post_visibility = {ItemApproved}), 0), COALESCE(SUM(post_visibility = {ItemDeleted}), 0),
-                   COALESCE(SUM(post_visibility NOT IN ({ItemApproved}, {ItemDeleted})), 0)
+            SELECT COALESCE(SUM(post_visibility = {PhpbbConstants.ItemApproved}), 0), COALESCE(SUM(post_visibility = {PhpbbConstants.ItemDeleted}), 0),
+                   COALESCE(SUM(post_visibility NOT IN ({PhpbbConstants.ItemApproved}, {PhpbbConstants.ItemDeleted})), 0)
             FROM {t.PhpbbPosts} WHERE topic_id = @topic
             """))
         {
@@ -544,9 +537,9 @@ internal sealed class ForumTransaction(
             deleted = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
             unapproved = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
         }
-        var visibility = approved > 0 ? ItemApproved : deleted > 0 ? ItemDeleted : ItemUnapproved;
+        var visibility = approved > 0 ? PhpbbConstants.ItemApproved : deleted > 0 ? PhpbbConstants.ItemDeleted : PhpbbConstants.ItemUnapproved;
         // First/last post among the approved ones; a topic with none keeps them among all its posts (as sync() does).
-        var pool = approved > 0 ? $"post_visibility = {ItemApproved}" : "1 = 1";
+        var pool = approved > 0 ? $"post_visibility = {PhpbbConstants.ItemApproved}" : "1 = 1";
         await using (var update = Command($"""
             UPDATE {t.PhpbbTopics} tp
             JOIN (SELECT p.post_id, p.poster_id, p.post_time, u.username, u.user_colour FROM {t.PhpbbPosts} p
@@ -557,8 +550,8 @@ internal sealed class ForumTransaction(
                   WHERE p.topic_id = @topic AND {pool} ORDER BY p.post_id DESC LIMIT 1) l
             SET tp.topic_posts_approved = @approved, tp.topic_posts_softdeleted = @deleted, tp.topic_posts_unapproved = @unapproved,
                 tp.topic_visibility = @vis,
-                tp.topic_delete_time = IF(@vis = {ItemDeleted}, IF(tp.topic_visibility = {ItemDeleted}, tp.topic_delete_time, @time), 0),
-                tp.topic_delete_user = IF(@vis = {ItemDeleted}, f.poster_id, 0),
+                tp.topic_delete_time = IF(@vis = {PhpbbConstants.ItemDeleted}, IF(tp.topic_visibility = {PhpbbConstants.ItemDeleted}, tp.topic_delete_time, @time), 0),
+                tp.topic_delete_user = IF(@vis = {PhpbbConstants.ItemDeleted}, f.poster_id, 0),
                 tp.topic_first_post_id = f.post_id, tp.topic_poster = f.poster_id, tp.topic_time = f.post_time,
                 tp.topic_first_poster_name = COALESCE(f.username, ''), tp.topic_first_poster_colour = COALESCE(f.user_colour, ''),
                 tp.topic_last_post_id = l.post_id, tp.topic_last_poster_id = l.poster_id, tp.topic_last_post_time = l.post_time,
@@ -580,9 +573,9 @@ internal sealed class ForumTransaction(
               forum_posts_approved = GREATEST(CAST(forum_posts_approved AS SIGNED) + @dApproved, 0),
               forum_posts_softdeleted = GREATEST(CAST(forum_posts_softdeleted AS SIGNED) + @dDeleted, 0),
               forum_posts_unapproved = GREATEST(CAST(forum_posts_unapproved AS SIGNED) + @dUnapproved, 0),
-              forum_topics_approved = GREATEST(CAST(forum_topics_approved AS SIGNED) + (@newVis = {ItemApproved}) - (@oldVis = {ItemApproved}), 0),
-              forum_topics_softdeleted = GREATEST(CAST(forum_topics_softdeleted AS SIGNED) + (@newVis = {ItemDeleted}) - (@oldVis = {ItemDeleted}), 0),
-              forum_topics_unapproved = GREATEST(CAST(forum_topics_unapproved AS SIGNED) + (@newVis = {ItemUnapproved}) - (@oldVis = {ItemUnapproved}), 0)
+              forum_topics_approved = GREATEST(CAST(forum_topics_approved AS SIGNED) + (@newVis = {PhpbbConstants.ItemApproved}) - (@oldVis = {PhpbbConstants.ItemApproved}), 0),
+              forum_topics_softdeleted = GREATEST(CAST(forum_topics_softdeleted AS SIGNED) + (@newVis = {PhpbbConstants.ItemDeleted}) - (@oldVis = {PhpbbConstants.ItemDeleted}), 0),
+              forum_topics_unapproved = GREATEST(CAST(forum_topics_unapproved AS SIGNED) + (@newVis = {PhpbbConstants.ItemUnapproved}) - (@oldVis = {PhpbbConstants.ItemUnapproved}), 0)
             WHERE forum_id = @forum
             """))
         {
@@ -603,7 +596,7 @@ internal sealed class ForumTransaction(
             UPDATE {t.PhpbbForums} fo
             LEFT JOIN (SELECT p.post_id, p.poster_id, p.post_subject, p.post_time, u.username, u.user_colour
                        FROM {t.PhpbbPosts} p LEFT JOIN {t.PhpbbUsers} u ON u.user_id = p.poster_id
-                       WHERE p.forum_id = @forum AND p.post_visibility = {ItemApproved} ORDER BY p.post_id DESC LIMIT 1) l ON 1 = 1
+                       WHERE p.forum_id = @forum AND p.post_visibility = {PhpbbConstants.ItemApproved} ORDER BY p.post_id DESC LIMIT 1) l ON 1 = 1
             SET fo.forum_last_post_id = COALESCE(l.post_id, 0), fo.forum_last_poster_id = COALESCE(l.poster_id, 0),
                 fo.forum_last_post_subject = COALESCE(l.post_subject, ''), fo.forum_last_post_time = COALESCE(l.post_time, 0),
                 fo.forum_last_poster_name = COALESCE(l.username, ''), fo.forum_last_poster_colour = COALESCE(l.user_colour, '')
@@ -647,7 +640,7 @@ internal sealed class ForumTransaction(
         await using (var insert = Command($"""
             INSERT INTO {t.PhpbbUsers} (user_type, group_id, user_permissions, user_regdate, username, username_clean, user_email,
               user_lang, user_timezone, user_sig, user_new)
-            VALUES ({UserNormal}, {RegisteredGroupId}, '', @time, @username, @clean, '', 'en', 'UTC', '', 0)
+            VALUES ({PhpbbConstants.UserNormal}, {PhpbbConstants.RegisteredGroupId}, '', @time, @username, @clean, '', 'en', 'UTC', '', 0)
             """))
         {
             insert.Parameters.AddWithValue("@time", time);
@@ -715,7 +708,7 @@ internal sealed class ForumTransaction(
         {
             upsert.Parameters.AddWithValue("@did", account.Did);
             upsert.Parameters.AddWithValue("@active", account.Active ? 1 : 0);
-            upsert.Parameters.AddWithValue("@status", PhpbbPostText.Truncate(account.Status ?? "", 64));
+            upsert.Parameters.AddWithValue("@status", PhpbbText.Truncate(account.Status ?? "", 64));
             upsert.Parameters.AddWithValue("@time", time);
             await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
@@ -732,13 +725,13 @@ internal sealed class ForumTransaction(
         await using var mark = Command(active
             ? $"""
               UPDATE {t.PhpbbUsers} u JOIN {t.Users} au ON au.user_id = u.user_id
-              SET u.user_type = {UserNormal}, u.user_inactive_reason = 0, u.user_inactive_time = 0
-              WHERE au.did = @did AND u.user_type = {UserInactive} AND u.user_inactive_reason = {InactiveManual}
+              SET u.user_type = {PhpbbConstants.UserNormal}, u.user_inactive_reason = 0, u.user_inactive_time = 0
+              WHERE au.did = @did AND u.user_type = {PhpbbConstants.UserInactive} AND u.user_inactive_reason = {PhpbbConstants.InactiveManual}
               """
             : $"""
               UPDATE {t.PhpbbUsers} u JOIN {t.Users} au ON au.user_id = u.user_id
-              SET u.user_type = {UserInactive}, u.user_inactive_reason = {InactiveManual}, u.user_inactive_time = @time
-              WHERE au.did = @did AND u.user_type = {UserNormal}
+              SET u.user_type = {PhpbbConstants.UserInactive}, u.user_inactive_reason = {PhpbbConstants.InactiveManual}, u.user_inactive_time = @time
+              WHERE au.did = @did AND u.user_type = {PhpbbConstants.UserNormal}
               """);
         mark.Parameters.AddWithValue("@did", did);
         mark.Parameters.AddWithValue("@time", time);
@@ -775,7 +768,7 @@ internal sealed class ForumTransaction(
             """))
         {
             upsert.Parameters.AddWithValue("@uri", label.Uri);
-            upsert.Parameters.AddWithValue("@val", PhpbbPostText.Truncate(label.Value, 128));
+            upsert.Parameters.AddWithValue("@val", PhpbbText.Truncate(label.Value, 128));
             upsert.Parameters.AddWithValue("@src", label.Src);
             upsert.Parameters.AddWithValue("@cid", label.Cid);
             upsert.Parameters.AddWithValue("@neg", label.Negated ? 1 : 0);
@@ -841,15 +834,6 @@ internal sealed class ForumTransaction(
     }
 
     private MySqlCommand Command(string sql) => new(sql, connection, transaction);
-
-    /// <summary>phpBB's topic types: POST_NORMAL 0, POST_STICKY 1, POST_ANNOUNCE 2, POST_GLOBAL 3.</summary>
-    public static int TopicType(string? type) => type switch
-    {
-        "sticky" => 1,
-        "announcement" => 2,
-        "global" => 3,
-        _ => 0,
-    };
 
     /// <summary>The post's time: the record's <c>createdAt</c> when it parses and is not after the event, else the event's time.</summary>
     public static long PostTime(string? createdAt, long eventTime)

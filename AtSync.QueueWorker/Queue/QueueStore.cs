@@ -1,6 +1,7 @@
 using System.Data;
 using System.Text;
 using AtSync.AtProto.Syntax;
+using AtSync.Core.Forum;
 using AtSync.Core.Storage;
 using MySqlConnector;
 
@@ -42,6 +43,12 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
 {
     public const int MaxErrorLength = 1000;
 
+    private static readonly string Pending = QueueStatus.Pending.ToSql();
+    private static readonly string Processing = QueueStatus.Processing.ToSql();
+    private static readonly string DeadLetter = QueueStatus.DeadLetter.ToSql();
+    private static readonly string Synced = SyncStatus.Synced.ToSql();
+    private static readonly string FailedStatus = SyncStatus.Failed.ToSql();
+
     /// <summary>
     /// Claims up to <paramref name="limit"/> due pending rows, oldest first, skipping rows other workers hold and rows
     /// whose post has an earlier unfinished row. Each claimed create gets its rkey now (a TID), before any write,
@@ -70,7 +77,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         await using (var select = new MySqlCommand($"""
             SELECT id, operation, collection, rkey, record_data, user_did, local_id, attempts, max_attempts
             FROM {tables.Queue} FORCE INDEX (status_next_retry)
-            WHERE status = 'pending' AND next_retry_at <= @now
+            WHERE status = '{Pending}' AND next_retry_at <= @now
             ORDER BY next_retry_at, id
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
@@ -83,7 +90,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             {
                 candidates.Add(new QueueRow(
                     reader.GetInt64(0),
-                    QueueRow.ParseOperation(reader.GetString(1)),
+                    QueueSql.ParseOperation(reader.GetString(1)),
                     reader.GetString(2),
                     reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
@@ -107,7 +114,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var order = new MySqlCommand($"""
                 SELECT local_id, MIN(id) FROM {tables.Queue}
-                WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('pending', 'processing')
+                WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('{Pending}', '{Processing}')
                 GROUP BY local_id
                 """, connection, transaction);
             await using var reader = await order.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -130,14 +137,14 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             return [];
         }
 
-        var sql = new StringBuilder($"UPDATE {tables.Queue} SET status = 'processing', attempts = attempts + 1, next_retry_at = @lease, updated_at = @now, rkey = CASE id");
+        var sql = new StringBuilder($"UPDATE {tables.Queue} SET status = '{Processing}', attempts = attempts + 1, next_retry_at = @lease, updated_at = @now, rkey = CASE id");
         await using var update = new MySqlCommand { Connection = connection, Transaction = transaction };
         for (var i = 0; i < claimed.Count; i++)
         {
             sql.Append(" WHEN ").Append(claimed[i].Id).Append(" THEN @k").Append(i);
             update.Parameters.AddWithValue("@k" + i, claimed[i].Rkey);
         }
-        sql.Append(" ELSE rkey END WHERE id IN (").Append(string.Join(',', claimed.Select(c => c.Id))).Append(") AND status = 'pending'");
+        sql.Append(" ELSE rkey END WHERE id IN (").Append(string.Join(',', claimed.Select(c => c.Id))).Append($") AND status = '{Pending}'");
         update.CommandText = sql.ToString();
         update.Parameters.AddWithValue("@lease", (now + lease).ToUnixTimeSeconds());
         update.Parameters.AddWithValue("@now", nowSeconds);
@@ -186,7 +193,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
 
         // Fence: lock the rows still held with the attempt count this worker claimed them with.
         var held = new HashSet<long>();
-        var fence = new StringBuilder($"SELECT id FROM {tables.Queue} WHERE status = 'processing' AND (");
+        var fence = new StringBuilder($"SELECT id FROM {tables.Queue} WHERE status = '{Processing}' AND (");
         fence.AppendJoin(" OR ", results.Select(r => $"(id = {r.Row.Id} AND attempts = {r.Row.Attempts})")).Append(") FOR UPDATE");
         await using (var select = new MySqlCommand(fence.ToString(), connection, transaction))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -208,14 +215,14 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             for (var i = 0; i < published.Count; i++)
             {
                 if (i > 0) sql.Append(',');
-                sql.Append($"(@p{i}, @u{i}, @c{i}, @d{i}, @t{i}, 'synced', @now, @now)");
+                sql.Append($"(@p{i}, @u{i}, @c{i}, @d{i}, @t{i}, '{Synced}', @now, @now)");
                 upsert.Parameters.AddWithValue("@p" + i, published[i].Row.LocalId);
                 upsert.Parameters.AddWithValue("@u" + i, published[i].Done.AtUri);
                 upsert.Parameters.AddWithValue("@c" + i, published[i].Done.AtCid);
                 upsert.Parameters.AddWithValue("@d" + i, published[i].Row.UserDid);
                 upsert.Parameters.AddWithValue("@t" + i, published[i].Done.IsTopicStarter);
             }
-            sql.Append(" ON DUPLICATE KEY UPDATE at_uri = VALUES(at_uri), at_cid = VALUES(at_cid), author_did = VALUES(author_did), is_topic_starter = VALUES(is_topic_starter), sync_status = 'synced', updated_at = VALUES(updated_at)");
+            sql.Append($" ON DUPLICATE KEY UPDATE at_uri = VALUES(at_uri), at_cid = VALUES(at_cid), author_did = VALUES(author_did), is_topic_starter = VALUES(is_topic_starter), sync_status = '{Synced}', updated_at = VALUES(updated_at)");
             upsert.CommandText = sql.ToString();
             upsert.Parameters.AddWithValue("@now", nowSeconds);
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -271,8 +278,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'dead_letter', last_error = @reason, updated_at = @now
-            WHERE user_did = @did AND status = 'pending'
+            UPDATE {tables.Queue} SET status = '{DeadLetter}', last_error = @reason, updated_at = @now
+            WHERE user_did = @did AND status = '{Pending}'
             """, connection);
         command.Parameters.AddWithValue("@reason", Truncate(reason));
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
@@ -298,8 +305,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'pending', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
-            WHERE status = 'processing' AND next_retry_at <= @now
+            UPDATE {tables.Queue} SET status = '{Pending}', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
+            WHERE status = '{Processing}' AND next_retry_at <= @now
             """, connection, transaction);
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
         var recovered = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -312,7 +319,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new MySqlCommand(
-            $"DELETE FROM {tables.Queue} WHERE status = 'dead_letter' AND updated_at < @before", connection);
+            $"DELETE FROM {tables.Queue} WHERE status = '{DeadLetter}' AND updated_at < @before", connection);
         command.Parameters.AddWithValue("@before", olderThan.ToUnixTimeSeconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -328,11 +335,11 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var count = reader.GetInt64(1);
-            switch (reader.GetString(0))
+            switch (QueueSql.ParseStatus(reader.GetString(0)))
             {
-                case "pending": pending = count; break;
-                case "processing": processing = count; break;
-                case "dead_letter": dead = count; break;
+                case QueueStatus.Pending: pending = count; break;
+                case QueueStatus.Processing: processing = count; break;
+                case QueueStatus.DeadLetter: dead = count; break;
             }
         }
         return new Depth(pending, processing, dead);
@@ -342,7 +349,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         string? error, long nowSeconds, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'pending', next_retry_at = @retry, attempts = GREATEST(CAST(attempts AS SIGNED) + @delta, 0),
+            UPDATE {tables.Queue} SET status = '{Pending}', next_retry_at = @retry, attempts = GREATEST(CAST(attempts AS SIGNED) + @delta, 0),
               last_error = COALESCE(@error, last_error), updated_at = @now
             WHERE id = @id
             """, connection, transaction);
@@ -358,7 +365,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'dead_letter', last_error = @error, updated_at = @now WHERE id = @id
+            UPDATE {tables.Queue} SET status = '{DeadLetter}', last_error = @error, updated_at = @now WHERE id = @id
             """, connection, transaction);
         command.Parameters.AddWithValue("@error", Truncate(error));
         command.Parameters.AddWithValue("@now", nowSeconds);
@@ -367,8 +374,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         if (row is { LocalId: { } post, Operation: not QueueOperation.Delete })
         {
             await using var mark = new MySqlCommand($"""
-                INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, 'failed', @now, @now)
-                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, 'failed', sync_status), updated_at = VALUES(updated_at)
+                INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, '{FailedStatus}', @now, @now)
+                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, '{FailedStatus}', sync_status), updated_at = VALUES(updated_at)
                 """, connection, transaction);
             mark.Parameters.AddWithValue("@post", post);
             mark.Parameters.AddWithValue("@did", row.UserDid);

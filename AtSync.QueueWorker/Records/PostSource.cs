@@ -1,3 +1,4 @@
+using AtSync.Core.Forum;
 using AtSync.Core.Storage;
 using MySqlConnector;
 
@@ -10,9 +11,6 @@ public sealed record PhpbbPost(
 {
     public bool IsTopicStarter => PostId == TopicFirstPostId;
 }
-
-/// <summary>A strong reference (<c>uri</c> + <c>cid</c>) to a published record.</summary>
-public sealed record StrongRef(string Uri, string Cid);
 
 /// <summary>Everything one batch needs from phpBB's and AtSync's tables, read in a few queries.</summary>
 public sealed record BatchContext(
@@ -84,7 +82,7 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var command = new MySqlCommand($"""
                 SELECT DISTINCT local_id FROM {tables.Queue}
-                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND status IN ('pending', 'processing')
+                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND status IN ('{QueueStatus.Pending.ToSql()}', '{QueueStatus.Processing.ToSql()}')
                   AND id NOT IN ({string.Join(',', batchRowIds.DefaultIfEmpty(0))})
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using AtSync.Core.Forum.Text;
 using AtSync.Firehose;
 using AtSync.Firehose.Ingest;
 using AtSync.Firehose.Storage;
@@ -70,8 +71,8 @@ public sealed class FirehoseUnitTests
     [Fact]
     public void Post_text_is_stored_as_phpbb_text_formatter_xml()
     {
-        Assert.Equal("<t>a &lt;b&gt; &amp; c<br/>\nd</t>", PhpbbPostText.FromRecordText("a <b> & c\r\nd"));
-        Assert.Equal(32, PhpbbPostText.Checksum("x").Length);
+        Assert.Equal("<t>a &lt;b&gt; &amp; c<br/>\nd</t>", PhpbbText.FromRecordText("a <b> & c\r\nd"));
+        Assert.Equal(32, PhpbbText.Checksum("x").Length);
     }
 
     [Fact]

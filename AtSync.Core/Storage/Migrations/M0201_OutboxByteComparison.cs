@@ -1,3 +1,5 @@
+using AtSync.Core.Forum;
+
 namespace AtSync.Core.Storage.Migrations;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal sealed class M0201_OutboxByteComparison : ISchemaMigration
 
     public IReadOnlyList<string> Statements(AtSyncTables t)
     {
+        const int Visible = PhpbbConstants.ItemApproved;
         var origin = OutboxOrigin.QuotedSessionVariable;
         return
         [
@@ -27,14 +30,14 @@ internal sealed class M0201_OutboxByteComparison : ISchemaMigration
             CREATE TRIGGER {t.Prefix}atsync_post_update AFTER UPDATE ON {t.PhpbbPosts} FOR EACH ROW
             BEGIN
               IF {origin} IS NULL THEN
-                IF OLD.post_visibility = 1 AND NEW.post_visibility <> 1 THEN
-                  {M0200_QueueOutbox.Enqueue(t, "delete", "NEW")};
-                ELSEIF OLD.post_visibility <> 1 AND NEW.post_visibility = 1 THEN
-                  {M0200_QueueOutbox.Enqueue(t, "create", "NEW")};
-                ELSEIF NEW.post_visibility = 1
+                IF OLD.post_visibility = {Visible} AND NEW.post_visibility <> {Visible} THEN
+                  {M0200_QueueOutbox.Enqueue(t, QueueOperation.Delete, "NEW")};
+                ELSEIF OLD.post_visibility <> {Visible} AND NEW.post_visibility = {Visible} THEN
+                  {M0200_QueueOutbox.Enqueue(t, QueueOperation.Create, "NEW")};
+                ELSEIF NEW.post_visibility = {Visible}
                   AND (NOT (CAST(OLD.post_text AS BINARY) <=> CAST(NEW.post_text AS BINARY))
                     OR NOT (CAST(OLD.post_subject AS BINARY) <=> CAST(NEW.post_subject AS BINARY))) THEN
-                  {M0200_QueueOutbox.Enqueue(t, "update", "NEW")};
+                  {M0200_QueueOutbox.Enqueue(t, QueueOperation.Update, "NEW")};
                 END IF;
               END IF;
             END
