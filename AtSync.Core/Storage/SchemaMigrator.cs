@@ -16,6 +16,9 @@ public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTab
     public async Task<IReadOnlyList<int>> MigrateAsync(IReadOnlyList<ISchemaMigration> migrations, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // The steps are written to be re-run (CREATE TABLE IF NOT EXISTS, DROP TRIGGER IF EXISTS), and each such
+        // statement that finds nothing to do raises a note; as mysqldump does, this session does not record notes.
+        await ExecuteAsync(connection, "SET SESSION sql_notes = 0", cancellationToken).ConfigureAwait(false);
         var lockName = LockName(connection.Database);
         await AcquireLockAsync(connection, lockName, cancellationToken).ConfigureAwait(false);
         try

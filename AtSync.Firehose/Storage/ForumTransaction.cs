@@ -79,7 +79,7 @@ internal sealed class ForumTransaction(
                 return;
             }
         }
-        await using (var record = Command($"INSERT INTO {t.RecordRevisions} (at_uri, rev) VALUES (@uri, @rev) ON DUPLICATE KEY UPDATE rev = VALUES(rev)"))
+        await using (var record = Command($"INSERT INTO {t.RecordRevisions} (at_uri, rev) VALUES (@uri, @rev) ON DUPLICATE KEY UPDATE rev = @rev"))
         {
             record.Parameters.AddWithValue("@uri", uri);
             record.Parameters.AddWithValue("@rev", commit.Rev);
@@ -187,9 +187,9 @@ internal sealed class ForumTransaction(
             forumId = Convert.ToUInt32(reader.GetValue(1), CultureInfo.InvariantCulture);
             posterId = Convert.ToUInt32(reader.GetValue(2), CultureInfo.InvariantCulture);
         }
-        var subject = PhpbbText.Truncate(record.Subject ?? "", 255);
+        var subject = PhpbbColumnText.Subject(record.Subject ?? "");
         await using (var update = Command($"""
-            UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, post_subject = IF(@subject = '', post_subject, @subject),
+            UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, {(subject.Length > 0 ? "post_subject = @subject," : "")}
               enable_bbcode = @bbcode, enable_smilies = @smilies, enable_sig = @sig,
               post_edit_time = @time, post_edit_user = @poster, post_edit_count = post_edit_count + 1
             WHERE post_id = @id
@@ -266,7 +266,7 @@ internal sealed class ForumTransaction(
         var forum = forumId.Value;
         var user = await EnsureUserAsync(did, eventTime, ct).ConfigureAwait(false);
         var time = PostTime(record.CreatedAt, eventTime);
-        var subject = PhpbbText.Truncate(record.Subject ?? "", 255);
+        var subject = PhpbbColumnText.Subject(record.Subject ?? "");
         var isStarter = topicId is null;
         if (isStarter)
         {
@@ -364,7 +364,7 @@ internal sealed class ForumTransaction(
         await using var park = Command($"""
             INSERT INTO {t.ParkedPosts} (at_uri, root_uri, author_did, at_cid, record_json, event_time, seq, created_at)
             VALUES (@uri, @root, @did, @cid, @json, @time, @seq, @time)
-            ON DUPLICATE KEY UPDATE at_cid = VALUES(at_cid), record_json = VALUES(record_json)
+            ON DUPLICATE KEY UPDATE at_cid = @cid, record_json = @json
             """);
         park.Parameters.AddWithValue("@uri", uri);
         park.Parameters.AddWithValue("@root", rootUri);
@@ -630,7 +630,7 @@ internal sealed class ForumTransaction(
         string username = preferred, clean = PhpbbUsernames.Clean(preferred);
         for (var attempt = 1; ; attempt++)
         {
-            username = PhpbbUsernames.Candidate(preferred, attempt);
+            username = PhpbbColumnText.Name(PhpbbUsernames.Candidate(preferred, attempt));
             clean = PhpbbUsernames.Clean(username);
             await using var taken = Command($"SELECT COUNT(*) FROM {t.PhpbbUsers} WHERE username_clean = @clean");
             taken.Parameters.AddWithValue("@clean", clean);
@@ -655,7 +655,7 @@ internal sealed class ForumTransaction(
         {
             link.Parameters.AddWithValue("@id", userId);
             link.Parameters.AddWithValue("@did", did);
-            link.Parameters.AddWithValue("@handle", handle ?? "");
+            link.Parameters.AddWithValue("@handle", handle is not null && FitsAscii(handle, 253) ? handle : "");
             link.Parameters.AddWithValue("@time", time);
             await link.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
@@ -678,6 +678,12 @@ internal sealed class ForumTransaction(
         if (string.IsNullOrEmpty(identity.Handle))
         {
             outcome.Skip(Outcomes.UnlinkedUser);
+            return;
+        }
+        if (!FitsAscii(identity.Handle, 253))
+        {
+            // Handles are ASCII (the handle column is too): anything else is not a handle.
+            outcome.Skip(Outcomes.InvalidHandle);
             return;
         }
         await using var update = Command($"UPDATE {t.Users} SET handle = @handle, updated_at = @time WHERE did = @did");
@@ -703,12 +709,12 @@ internal sealed class ForumTransaction(
         var time = Unix(account.Time);
         await using (var upsert = Command($"""
             INSERT INTO {t.Accounts} (did, active, status, updated_at) VALUES (@did, @active, @status, @time)
-            ON DUPLICATE KEY UPDATE active = VALUES(active), status = VALUES(status), updated_at = VALUES(updated_at)
+            ON DUPLICATE KEY UPDATE active = @active, status = @status, updated_at = @time
             """))
         {
             upsert.Parameters.AddWithValue("@did", account.Did);
             upsert.Parameters.AddWithValue("@active", account.Active ? 1 : 0);
-            upsert.Parameters.AddWithValue("@status", PhpbbText.Truncate(account.Status ?? "", 64));
+            upsert.Parameters.AddWithValue("@status", AsciiColumn(account.Status ?? "", 64));
             upsert.Parameters.AddWithValue("@time", time);
             await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
@@ -747,6 +753,12 @@ internal sealed class ForumTransaction(
             outcome.Skip(Outcomes.ForeignLabeler);
             return;
         }
+        // The label columns are ASCII (AT identifiers, label values): a value that is not would fail the whole batch.
+        if (!FitsAscii(label.Uri, 760) || !FitsAscii(label.Value, 128) || !FitsAscii(label.Src, 255) || (label.Cid is { } labelCid && !FitsAscii(labelCid, 128)))
+        {
+            outcome.Skip(Outcomes.InvalidLabel);
+            return;
+        }
         uint postId;
         await using (var find = Command($"SELECT post_id FROM {t.Posts} WHERE at_uri = @uri"))
         {
@@ -763,17 +775,17 @@ internal sealed class ForumTransaction(
         await using (var upsert = Command($"""
             INSERT INTO {t.Labels} (subject_uri, label_value, label_src, subject_cid, negated, expires_at, created_at, updated_at)
             VALUES (@uri, @val, @src, @cid, @neg, @exp, @time, @time)
-            ON DUPLICATE KEY UPDATE subject_cid = VALUES(subject_cid), negated = VALUES(negated), expires_at = VALUES(expires_at),
-              updated_at = VALUES(updated_at)
+            ON DUPLICATE KEY UPDATE subject_cid = @cid, negated = @neg, expires_at = @exp, updated_at = @time
             """))
         {
             upsert.Parameters.AddWithValue("@uri", label.Uri);
-            upsert.Parameters.AddWithValue("@val", PhpbbText.Truncate(label.Value, 128));
+            upsert.Parameters.AddWithValue("@val", label.Value);
             upsert.Parameters.AddWithValue("@src", label.Src);
             upsert.Parameters.AddWithValue("@cid", label.Cid);
             upsert.Parameters.AddWithValue("@neg", label.Negated ? 1 : 0);
-            // Rounded up: a label stays in force until the end of the second it expires in.
-            upsert.Parameters.AddWithValue("@exp", label.Expires is { } expires ? (long)Math.Ceiling(expires.ToUnixTimeMilliseconds() / 1000.0) : null);
+            // Rounded up: a label stays in force until the end of the second it expires in; one that expired before 1970
+            // is stored as expired at 0 (the column is unsigned).
+            upsert.Parameters.AddWithValue("@exp", label.Expires is { } expires ? Math.Max(0L, (long)Math.Ceiling(expires.ToUnixTimeMilliseconds() / 1000.0)) : null);
             upsert.Parameters.AddWithValue("@time", time);
             await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
@@ -794,7 +806,7 @@ internal sealed class ForumTransaction(
     {
         await using var save = Command($"""
             INSERT INTO {t.Cursors} (service, cursor_value, updated_at) VALUES (@service, @cursor, @now)
-            ON DUPLICATE KEY UPDATE cursor_value = VALUES(cursor_value), updated_at = VALUES(updated_at)
+            ON DUPLICATE KEY UPDATE cursor_value = @cursor, updated_at = @now
             """);
         save.Parameters.AddWithValue("@service", service);
         save.Parameters.AddWithValue("@cursor", cursor);
@@ -834,6 +846,16 @@ internal sealed class ForumTransaction(
     }
 
     private MySqlCommand Command(string sql) => new(sql, connection, transaction);
+
+    /// <summary>Whether <paramref name="value"/> goes into an ASCII column of <paramref name="max"/> characters unchanged.</summary>
+    private static bool FitsAscii(string value, int max) => value.Length <= max && System.Text.Ascii.IsValid(value);
+
+    /// <summary>Free text from the network for an ASCII column: other characters as '?', cut to <paramref name="max"/>.</summary>
+    private static string AsciiColumn(string value, int max)
+    {
+        var chars = value.Take(max).Select(c => char.IsAscii(c) && !char.IsControl(c) ? c : '?').ToArray();
+        return new string(chars);
+    }
 
     /// <summary>The post's time: the record's <c>createdAt</c> when it parses and is not after the event, else the event's time.</summary>
     public static long PostTime(string? createdAt, long eventTime)
