@@ -88,6 +88,42 @@ public sealed class StatementWarningTests
         }
     }
 
+    /// <summary>
+    /// Forms MySQL 8 deprecates but MariaDB does not (so the server above would not warn): <c>VALUES(col)</c> in
+    /// <c>ON DUPLICATE KEY UPDATE</c> (8.0.20), the <c>BINARY</c> operator (8.0.27); and the row alias that replaces
+    /// <c>VALUES()</c> on MySQL (<c>AS new</c>), which MariaDB does not parse.
+    /// </summary>
+    [Fact]
+    public void The_services_sql_uses_no_form_deprecated_by_MySQL_8_or_unknown_to_MariaDB()
+    {
+        var forms = new (string Name, System.Text.RegularExpressions.Regex Pattern)[]
+        {
+            ("VALUES(col) in ON DUPLICATE KEY UPDATE", new(@"ON DUPLICATE KEY UPDATE[^;]*?\bVALUES\s*\(", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Singleline)),
+            ("the BINARY operator", new(@"\bBINARY\s+(OLD|NEW|@|[a-z_]+\.)", System.Text.RegularExpressions.RegexOptions.IgnoreCase)),
+            ("a row alias (AS new)", new(@"\)\s+AS\s+new\b(?!\s*\()", System.Text.RegularExpressions.RegexOptions.IgnoreCase)),
+        };
+        var found = new List<string>();
+        var files = new[] { "AtSync.Core", "AtSync.Firehose", "AtSync.QueueWorker" }
+            .SelectMany(project => Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, project), "*.cs", SearchOption.AllDirectories))
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .ToList();
+        foreach (var file in files)
+        {
+            // Statements only: comments may name the forms they avoid.
+            var code = string.Join('\n', File.ReadLines(file).Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+            foreach (var (name, pattern) in forms)
+            {
+                foreach (System.Text.RegularExpressions.Match match in pattern.Matches(code))
+                {
+                    found.Add($"{Path.GetRelativePath(RepositoryPaths.Root, file)}: {name}: {match.Value}");
+                }
+            }
+        }
+        Assert.True(files.Count > 20, "the services' sources were not found");
+        Assert.True(found.Count == 0, string.Join('\n', found));
+    }
+
     private static async Task AssertNoWarningsAsync(MariaDbServer server, params string[] schemas)
     {
         await using var connection = new MySqlConnection(server.AdminConnectionString);
