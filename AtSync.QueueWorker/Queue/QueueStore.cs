@@ -2,6 +2,7 @@ using System.Data;
 using System.Text;
 using AtSync.AtProto.Syntax;
 using AtSync.Core.Forum;
+using AtSync.Core.Resilience;
 using AtSync.Core.Storage;
 using MySqlConnector;
 
@@ -39,7 +40,7 @@ public abstract record RowOutcome
 /// <c>next_retry_at</c> is its lease deadline), per-post ordering, fenced completion, lease recovery, purge, counts.
 /// Time comes from the caller's <see cref="TimeProvider"/> (unix seconds), never from the database clock.
 /// </summary>
-public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
+public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, TimeProvider time)
 {
     public const int MaxErrorLength = 1000;
 
@@ -58,9 +59,9 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         try
         {
-            return await ClaimOnceAsync(limit, now, lease, tids, cancellationToken).ConfigureAwait(false);
+            return await ClaimOnceAsync(limit, now, lease, tids, cancellationToken);
         }
-        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        catch (MySqlException ex) when (MySqlErrors.IsConflict(ex))
         {
             // Rolled back: nothing was claimed. The next loop iteration claims again.
             return [];
@@ -70,8 +71,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     private async Task<IReadOnlyList<QueueRow>> ClaimOnceAsync(int limit, DateTimeOffset now, TimeSpan lease, TidGenerator tids, CancellationToken cancellationToken)
     {
         var nowSeconds = now.ToUnixTimeSeconds();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
         var candidates = new List<QueueRow>();
         await using (var select = new MySqlCommand($"""
@@ -85,8 +86,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         {
             select.Parameters.AddWithValue("@now", nowSeconds);
             select.Parameters.AddWithValue("@limit", limit);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 candidates.Add(new QueueRow(
                     reader.GetInt64(0),
@@ -102,7 +103,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         }
         if (candidates.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken);
             return [];
         }
 
@@ -117,8 +118,8 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
                 WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('{Pending}', '{Processing}')
                 GROUP BY local_id
                 """, connection, transaction);
-            await using var reader = await order.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await order.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 firstOfPost[reader.GetInt64(0)] = reader.GetInt64(1);
             }
@@ -133,7 +134,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             .ToList();
         if (claimed.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken);
             return [];
         }
 
@@ -148,12 +149,12 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         update.CommandText = sql.ToString();
         update.Parameters.AddWithValue("@lease", (now + lease).ToUnixTimeSeconds());
         update.Parameters.AddWithValue("@now", nowSeconds);
-        var updated = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var updated = await update.ExecuteNonQueryAsync(cancellationToken);
         if (updated != claimed.Count)
         {
             throw new InvalidOperationException($"Claimed {claimed.Count} queue rows but updated {updated}: the rows were not locked.");
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken);
         return claimed;
     }
 
@@ -166,39 +167,28 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         if (results.Count == 0) return 0;
         // Concurrent batches touch neighbouring index entries (atproto_posts' unique at_uri, the queue's status index):
         // InnoDB may pick this transaction as a deadlock victim. It rolled back whole, so it is simply run again.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await FinishOnceAsync(results, now, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MySqlException ex) when (IsRetryableConflict(ex) && attempt < MaxConflictRetries)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return await TransientRetry.RunAsync(ct => FinishOnceAsync(results, now, ct), MySqlErrors.IsConflict,
+            new Backoff(ConflictRetryFirst, ConflictRetryMax, jitter: 0.5), time, onRetry: null, cancellationToken, MaxConflictRetries);
     }
 
     public const int MaxConflictRetries = 8;
-
-    /// <summary>Deadlock victim or lock wait timeout: the statement or transaction can be run again.</summary>
-    public static bool IsRetryableConflict(MySqlException ex) =>
-        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+    private static readonly TimeSpan ConflictRetryFirst = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan ConflictRetryMax = TimeSpan.FromMilliseconds(500);
 
     private async Task<int> FinishOnceAsync(IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> results, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var nowSeconds = now.ToUnixTimeSeconds();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
         // Fence: lock the rows still held with the attempt count this worker claimed them with.
         var held = new HashSet<long>();
         var fence = new StringBuilder($"SELECT id FROM {tables.Queue} WHERE status = '{Processing}' AND (");
         fence.AppendJoin(" OR ", results.Select(r => $"(id = {r.Row.Id} AND attempts = {r.Row.Attempts})")).Append(") FOR UPDATE");
         await using (var select = new MySqlCommand(fence.ToString(), connection, transaction))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) held.Add(reader.GetInt64(0));
+            while (await reader.ReadAsync(cancellationToken)) held.Add(reader.GetInt64(0));
         }
 
         var applied = results.Where(r => held.Contains(r.Row.Id)).ToList();
@@ -231,7 +221,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             sql.Append($") AS n ON DUPLICATE KEY UPDATE at_uri = n.at_uri, at_cid = n.at_cid, author_did = n.author_did, is_topic_starter = n.is_topic_starter, sync_status = '{Synced}', updated_at = @now");
             upsert.CommandText = sql.ToString();
             upsert.Parameters.AddWithValue("@now", nowSeconds);
-            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var unpublished = applied
@@ -240,12 +230,12 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             .ToList();
         if (unpublished.Count > 0)
         {
-            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Posts} WHERE post_id IN ({string.Join(',', unpublished)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Posts} WHERE post_id IN ({string.Join(',', unpublished)})", cancellationToken);
         }
 
         if (finished.Count > 0)
         {
-            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Queue} WHERE id IN ({string.Join(',', finished)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Queue} WHERE id IN ({string.Join(',', finished)})", cancellationToken);
         }
 
         foreach (var (row, outcome) in applied)
@@ -253,26 +243,26 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             switch (outcome)
             {
                 case RowOutcome.Failed failed when row.Attempts >= row.MaxAttempts:
-                    await DeadLetterRowAsync(connection, transaction, row, $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterRowAsync(connection, transaction, row, $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Failed failed:
                     await SetPendingAsync(connection, transaction, row.Id, failed.RetryAt.ToUnixTimeSeconds(), attemptsDelta: 0,
-                        $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                        $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Deferred deferred:
                     await SetPendingAsync(connection, transaction, row.Id, deferred.RetryAt.ToUnixTimeSeconds(), attemptsDelta: -1,
-                        deferred.Reason, nowSeconds, cancellationToken).ConfigureAwait(false);
+                        deferred.Reason, nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Released released:
                     await SetPendingAsync(connection, transaction, row.Id, nowSeconds, attemptsDelta: released.WriteStarted ? 0 : -1, null, nowSeconds,
-                        cancellationToken).ConfigureAwait(false);
+                        cancellationToken);
                     break;
                 case RowOutcome.DeadLetter dead:
-                    await DeadLetterRowAsync(connection, transaction, row, $"{dead.Reason}: {dead.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterRowAsync(connection, transaction, row, $"{dead.Reason}: {dead.Error}", nowSeconds, cancellationToken);
                     break;
             }
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken);
         return applied.Count;
     }
 
@@ -282,7 +272,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     /// </summary>
     public async Task<int> DeadLetterUserAsync(string userDid, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand($"""
             UPDATE {tables.Queue} SET status = '{DeadLetter}', last_error = @reason, updated_at = @now
             WHERE user_did = @did AND status = '{Pending}'
@@ -290,7 +280,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         command.Parameters.AddWithValue("@reason", Truncate(reason));
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("@did", userDid);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Rows whose worker's lease ran out (it crashed or hung) go back to <c>pending</c>; the lost attempt counts.</summary>
@@ -298,9 +288,9 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         try
         {
-            return await RecoverOnceAsync(now, cancellationToken).ConfigureAwait(false);
+            return await RecoverOnceAsync(now, cancellationToken);
         }
-        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        catch (MySqlException ex) when (MySqlErrors.IsConflict(ex))
         {
             return 0; // another worker holds those rows right now; the next iteration looks again
         }
@@ -308,37 +298,37 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
 
     private async Task<int> RecoverOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         await using var command = new MySqlCommand($"""
             UPDATE {tables.Queue} SET status = '{Pending}', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
             WHERE status = '{Processing}' AND next_retry_at <= @now
             """, connection, transaction);
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
-        var recovered = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var recovered = await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return recovered;
     }
 
     /// <summary>Removes dead letters last touched before <paramref name="olderThan"/>.</summary>
     public async Task<int> PurgeDeadLettersAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand(
             $"DELETE FROM {tables.Queue} WHERE status = '{DeadLetter}' AND updated_at < @before", connection);
         command.Parameters.AddWithValue("@before", olderThan.ToUnixTimeSeconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public sealed record Depth(long Pending, long Processing, long DeadLetter);
 
     public async Task<Depth> CountAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand($"SELECT status, COUNT(*) FROM {tables.Queue} GROUP BY status", connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         long pending = 0, processing = 0, dead = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await reader.ReadAsync(cancellationToken))
         {
             var count = reader.GetInt64(1);
             switch (QueueSql.ParseStatus(reader.GetString(0)))
@@ -364,7 +354,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         command.Parameters.AddWithValue("@error", error is null ? null : Truncate(error));
         command.Parameters.AddWithValue("@now", nowSeconds);
         command.Parameters.AddWithValue("@id", id);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task DeadLetterRowAsync(MySqlConnection connection, MySqlTransaction transaction, QueueRow row, string error, long nowSeconds,
@@ -376,7 +366,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         command.Parameters.AddWithValue("@error", Truncate(error));
         command.Parameters.AddWithValue("@now", nowSeconds);
         command.Parameters.AddWithValue("@id", row.Id);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
         if (row is { LocalId: { } post, Operation: not QueueOperation.Delete })
         {
             await using var mark = new MySqlCommand($"""
@@ -386,14 +376,14 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             mark.Parameters.AddWithValue("@post", post);
             mark.Parameters.AddWithValue("@did", row.UserDid);
             mark.Parameters.AddWithValue("@now", nowSeconds);
-            await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await mark.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, MySqlTransaction transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(sql, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static string Truncate(string text) => text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];

@@ -1,7 +1,7 @@
 using System.Text;
 using AtSync.Core.Forum.Text;
 
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Firehose.Apply.Phpbb;
 
 /// <summary>
 /// phpBB usernames for users created from a DID: the handle when known, else a name from the DID; phpBB's
