@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using AtSync.Core.Storage;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 /// <summary>
 /// Every setting of DESIGN.md, missing or malformed, stops the host before it starts with exit code 2 and one line that
