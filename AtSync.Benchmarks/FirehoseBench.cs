@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using AtSync.Core.Storage;
 using AtSync.Testing;
 using AtSync.Testing.Synthetic;
@@ -133,7 +131,7 @@ internal static class FirehoseBench
         start.Environment["Firehose__VerifySignatures"] = "false";
         start.Environment["Firehose__LabelsEnabled"] = "false";
         start.Environment["LOG_LEVEL"] = "Warning";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPorts.Next()}";
         start.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) Console.WriteLine("  service: " + line); };
@@ -212,13 +210,6 @@ internal static class FirehoseBench
             return File.Exists(path) ? path : throw new FileNotFoundException("build AtSync.Firehose first", path);
         }
         throw new InvalidOperationException("no AtSync.sln above the benchmark");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
