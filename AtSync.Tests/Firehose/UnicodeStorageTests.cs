@@ -1,7 +1,8 @@
 using AtSync.Core.Forum;
 using AtSync.Core.Forum.Text;
 using AtSync.Firehose;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.QueueWorker.Records;
 using AtSync.Tests.Infrastructure;
 using MySqlConnector;

@@ -74,6 +74,15 @@ public static partial class PhpbbColumnText
         Escaped(text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' '), maxCharacters, maxStored);
 
     /// <summary>
+    /// phpBB's <c>truncate_string($escaped, maxCharacters, maxStored)</c> on a value already HTML-escaped as phpBB's
+    /// request layer escapes it: entities decoded, cut to <paramref name="maxCharacters"/> characters displayed and
+    /// <paramref name="maxStored"/> stored (between grapheme clusters), escaped again, and characters outside the BMP
+    /// as references. The same value again for what this returned (a stored subject stays as it is).
+    /// </summary>
+    public static string Truncate(string escaped, int maxCharacters = SubjectMaxCharacters, int maxStored = ColumnMaxCharacters) =>
+        Fit(WebUtility.HtmlDecode(escaped ?? throw new ArgumentNullException(nameof(escaped))), maxCharacters, maxStored, escape: true);
+
+    /// <summary>
     /// A name (username, forum name) as phpBB stores it: as <see cref="Subject"/> but cut only to
     /// <paramref name="maxStored"/> stored characters.
     /// </summary>

@@ -4,7 +4,7 @@ using AtSync.Core.Storage;
 using AtSync.Tests.Infrastructure;
 using MySqlConnector;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 /// <summary>
 /// A server as MySQL 8.4 runs by default: binary logging on, <c>log_bin_trust_function_creators</c> off, and the
@@ -29,7 +29,7 @@ public sealed class TriggerPermissionTests
                   CREATE VIEW, SHOW VIEW, TRIGGER ON `{database.Name}`.* TO 'atsync_app'@'127.0.0.1';
             """);
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
-        settings[Core.Settings.SettingNames.ConnectionString] =
+        settings[AtSync.Core.Settings.SettingNames.ConnectionString] =
             new MySqlConnectionStringBuilder(database.ConnectionString) { UserID = "atsync_app", Password = password }.ConnectionString;
 
         await using var firehose = ServiceProcess.Start("AtSync.Firehose", settings);

@@ -2,13 +2,14 @@ using AtSync.Core.Forum;
 using AtSync.Core.Forum.Text;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Firehose;
 using AtSync.Tests.Infrastructure;
 using AtSync.Tests.QueueWorker;
 using MySqlConnector;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 /// <summary>
 /// The services' statements raise no MySQL warnings (deprecated forms such as <c>VALUES(col)</c> in

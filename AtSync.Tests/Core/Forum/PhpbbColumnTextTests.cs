@@ -1,7 +1,7 @@
 using System.Net;
 using AtSync.Core.Forum.Text;
 
-namespace AtSync.Tests.Forum;
+namespace AtSync.Tests.Core.Forum;
 
 /// <summary>Characters and lengths as phpBB 3.3 stores them (utf8_encode_ucr, htmlspecialchars, truncate_string).</summary>
 public sealed class PhpbbColumnTextTests
@@ -56,6 +56,22 @@ public sealed class PhpbbColumnTextTests
     public void Subjects_are_stored_as_phpbbs_request_layer_and_utf8_encode_ucr_leave_them(string typed, string stored)
     {
         Assert.Equal(stored, PhpbbColumnText.Subject(typed));
+    }
+
+    [Theory]
+    [MemberData(nameof(Subjects))]
+    public void Truncating_a_stored_subject_again_changes_nothing(string typed, string stored)
+    {
+        Assert.Equal(stored, PhpbbColumnText.Truncate(PhpbbColumnText.Subject(typed)));
+    }
+
+    [Fact]
+    public void Truncate_takes_an_escaped_value_as_the_request_layer_leaves_it_and_counts_as_truncate_string()
+    {
+        // htmlspecialchars output with an emoji still raw: the cut counts "&amp;" as one character, the emoji as one.
+        var escaped = "&amp;" + new string('x', 118) + "😀😀";
+        Assert.Equal("&amp;" + new string('x', 118) + "&#128512;", PhpbbColumnText.Truncate(escaped));
+        Assert.Equal("Tom &amp; Jerry &quot;&#127881;&quot;", PhpbbColumnText.Truncate("Tom &amp; Jerry &quot;🎉&quot;"));
     }
 
     [Fact]
