@@ -24,6 +24,7 @@ public sealed class MariaDbServer : IAsyncDisposable
     private static int _databaseCounter;
 
     private readonly string? _serverBinary;
+    private readonly string? _rootDirectory;
     private readonly string? _dataDirectory;
     private readonly MariaDbServerOptions _options = new();
     private Process? _process;
@@ -33,11 +34,15 @@ public sealed class MariaDbServer : IAsyncDisposable
         AdminConnectionString = adminConnectionString;
     }
 
-    private MariaDbServer(string serverBinary, string dataDirectory, int port, string password, MariaDbServerOptions options)
+    private MariaDbServer(string serverBinary, string rootDirectory, int port, string password, MariaDbServerOptions options)
     {
         _options = options;
         _serverBinary = serverBinary;
-        _dataDirectory = dataDirectory;
+        // The server's own temporary directory beside its data: /tmp is shared, and a cleanup there must not take
+        // the server's internal temporary tables (error "Error on delete of '/tmp/#sql-temptable-…'").
+        _rootDirectory = rootDirectory;
+        _dataDirectory = Path.Combine(rootDirectory, "data");
+        Directory.CreateDirectory(TemporaryDirectory);
         Port = port;
         Password = password;
         AdminConnectionString = new MySqlConnectionStringBuilder
@@ -84,9 +89,9 @@ public sealed class MariaDbServer : IAsyncDisposable
     public static async Task<MariaDbServer> StartDedicatedAsync(MariaDbServerOptions? options = null)
     {
         var binary = FindServerBinary();
-        var dataDirectory = Directory.CreateTempSubdirectory("atsync-mariadb-").FullName;
+        var rootDirectory = Directory.CreateTempSubdirectory("atsync-mariadb-").FullName;
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        var server = new MariaDbServer(binary, dataDirectory, FreeLoopbackPort(), password, options ?? new MariaDbServerOptions());
+        var server = new MariaDbServer(binary, rootDirectory, FreeLoopbackPort(), password, options ?? new MariaDbServerOptions());
         try
         {
             await server.InitializeDataDirectoryAsync().ConfigureAwait(false);
@@ -115,7 +120,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         };
         foreach (var argument in new[]
         {
-            "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--socket={SocketPath}", $"--port={Port}",
+            "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}", $"--socket={SocketPath}", $"--port={Port}",
             "--bind-address=127.0.0.1", $"--pid-file={Path.Combine(_dataDirectory!, "server.pid")}",
             $"--log-error={Path.Combine(_dataDirectory!, "error.log")}", "--innodb-flush-log-at-trx-commit=2",
             "--innodb-buffer-pool-size=256M", "--max-connections=500", "--character-set-server=utf8mb4",
@@ -178,13 +183,15 @@ public sealed class MariaDbServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+        if (_rootDirectory is not null && Directory.Exists(_rootDirectory))
         {
-            try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { Directory.Delete(_rootDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
     private string SocketPath => Path.Combine(_dataDirectory!, "mysql.sock");
+
+    private string TemporaryDirectory => Path.Combine(_rootDirectory!, "tmp");
 
     private async Task InitializeDataDirectoryAsync()
     {
@@ -194,7 +201,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         if (installer is not null)
         {
             start = new ProcessStartInfo(installer);
-            foreach (var argument in new[] { "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", "--auth-root-authentication-method=socket", "--skip-test-db" })
+            foreach (var argument in new[] { "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}", "--auth-root-authentication-method=socket", "--skip-test-db" })
             {
                 start.ArgumentList.Add(argument);
             }
@@ -202,7 +209,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         else
         {
             start = new ProcessStartInfo(_serverBinary!);
-            foreach (var argument in new[] { "--no-defaults", "--initialize-insecure", "--user=root", $"--datadir={_dataDirectory}" })
+            foreach (var argument in new[] { "--no-defaults", "--initialize-insecure", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}" })
             {
                 start.ArgumentList.Add(argument);
             }
