@@ -1,7 +1,8 @@
 using AtSync.Core.Settings;
 using AtSync.Firehose;
 using AtSync.Firehose.Ingest;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Firehose;
 using AtSync.Tests.Infrastructure;
 using AtSync.Tests.QueueWorker;

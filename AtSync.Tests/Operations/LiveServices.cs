@@ -1,6 +1,7 @@
 using AtSync.Core.Settings;
 using AtSync.Firehose;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Firehose;
 using AtSync.Tests.Infrastructure;
 using AtSync.Tests.QueueWorker;
