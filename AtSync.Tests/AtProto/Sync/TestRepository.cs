@@ -109,12 +109,16 @@ internal sealed class TestRepository : IDisposable
     }
 
     /// <summary>The whole repository as <c>com.atproto.sync.getRepo</c> serves it: a CAR rooted at a signed commit.</summary>
-    public byte[] ExportCar()
+    public byte[] ExportCar() => ExportCarWith();
+
+    /// <summary><see cref="ExportCar"/>, with <paramref name="extra"/> blocks standing in for records this repository does not hold.</summary>
+    public byte[] ExportCarWith(params CarBlock[] extra)
     {
         var (commitCid, commitBytes) = SignCommit(Data, Rev, Key);
         var blocks = new List<CarBlock> { new(commitCid, commitBytes) };
         blocks.AddRange(Tree.Blocks());
-        blocks.AddRange(Tree.Walk().Select(l => l.Value).Distinct().Select(cid => new CarBlock(cid, _records[cid])));
+        blocks.AddRange(Tree.Walk().Select(l => l.Value).Distinct().Where(_records.ContainsKey).Select(cid => new CarBlock(cid, _records[cid])));
+        blocks.AddRange(extra);
         return CarWriter.Write([commitCid], blocks);
     }
 
