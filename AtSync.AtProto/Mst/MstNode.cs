@@ -10,6 +10,9 @@ namespace AtSync.AtProto.Mst;
 internal sealed class MstNode
 {
     private List<MstItem>? _items;
+    private MstTree.Loader? _loader;
+    private byte[]? _low;
+    private byte[]? _high;
 
     private MstNode(int layer, List<MstItem>? items, Cid? cid, ReadOnlyMemory<byte> bytes)
     {
@@ -28,16 +31,25 @@ internal sealed class MstNode
     /// <summary>The encoded node matching <see cref="Cid"/>, when known.</summary>
     public ReadOnlyMemory<byte> Bytes { get; private set; }
 
+    /// <summary>True when the node's items are not in memory (not loaded yet, or not in the blocks at all).</summary>
     public bool IsStub => _items is null;
 
-    /// <summary>The items; throws <see cref="MstPartialTreeException"/> for a stub.</summary>
-    public List<MstItem> Items => _items ?? throw new MstPartialTreeException(Cid!.Value);
+    /// <summary>
+    /// The items, decoded from the tree's blocks on first use; throws <see cref="MstPartialTreeException"/> when the
+    /// block is not there, <see cref="MstFormatException"/> when it is not a canonical node for its place.
+    /// </summary>
+    public List<MstItem> Items => _items ??= _loader?.Expand(this, _low, _high) ?? throw new MstPartialTreeException(Cid!.Value);
 
     public static MstNode Empty(int layer) => new(layer, [], null, default);
 
     public static MstNode Stub(int layer, Cid cid) => new(layer, null, cid, default);
 
-    public static MstNode Loaded(int layer, List<MstItem> items, Cid cid, ReadOnlyMemory<byte> bytes) => new(layer, items, cid, bytes);
+    /// <summary>A node loaded on first use: its keys must lie strictly between <paramref name="low"/> and <paramref name="high"/>.</summary>
+    public static MstNode Lazy(int layer, Cid cid, MstTree.Loader loader, byte[]? low, byte[]? high) =>
+        new(layer, null, cid, default) { _loader = loader, _low = low, _high = high };
+
+    /// <summary>Called by the loader with the decoded node.</summary>
+    public void SetLoaded(ReadOnlyMemory<byte> bytes) => Bytes = bytes;
 
     public static MstNode WithItems(int layer, List<MstItem> items) => new(layer, items, null, default);
 

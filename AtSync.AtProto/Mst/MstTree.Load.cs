@@ -5,36 +5,60 @@ namespace AtSync.AtProto.Mst;
 public sealed partial class MstTree
 {
     /// <summary>
-    /// Loads the tree rooted at <paramref name="root"/> from <paramref name="blocks"/>: every node found is decoded
-    /// and checked (canonical encoding, keys in order and within their parent's gap, every key on its node's layer,
-    /// child nodes exactly one layer down, no empty subtrees); nodes not found become stubs. Throws
-    /// <see cref="MstFormatException"/> for a bad node. <paramref name="verifyBlocks"/> hashes each block against its CID
-    /// (pass false only when the source already did, as a CID-checked <see cref="Car.CarFile"/>).
+    /// Opens the tree rooted at <paramref name="root"/> over <paramref name="blocks"/>. Nodes are decoded and checked
+    /// when first used (canonical encoding, keys in order and within their parent's gap, every key on its node's
+    /// layer, children exactly one layer down, no empty subtrees) — so checking a commit decodes only the nodes its
+    /// ops touch. A bad node throws <see cref="MstFormatException"/> (the root here, others when reached); a node not in
+    /// the blocks throws <see cref="MstPartialTreeException"/> when reached. <paramref name="verifyBlocks"/> hashes each
+    /// block against its CID (pass false only when the source already did, as a CID-checked <see cref="Car.CarFile"/>).
+    /// <paramref name="everyKeyLayer"/> false checks only each node's first key's layer (the one that places the node),
+    /// skipping a SHA-256 per other key: a signer's misplaced key then is simply not found by lookups (no one else's
+    /// data is at stake), which is how commit checks afford the firehose rate.
     /// </summary>
-    public static MstTree Load(Cid root, MstBlockLookup blocks, bool verifyBlocks = true, int maxNodes = 1_000_000)
+    public static MstTree Load(Cid root, MstBlockLookup blocks, bool verifyBlocks = true, int maxNodes = 1_000_000, bool everyKeyLayer = true)
     {
         ArgumentNullException.ThrowIfNull(blocks);
-        var loader = new Loader(blocks, verifyBlocks, maxNodes);
-        return new MstTree(loader.Load(root, -1, null, null));
+        var loader = new Loader(blocks, verifyBlocks, maxNodes, everyKeyLayer);
+        var node = MstNode.Lazy(-1, root, loader, null, null);
+        if (blocks(root, out _))
+        {
+            _ = node.Items;
+        }
+        else
+        {
+            node.Layer = 0;
+        }
+
+        return new MstTree(node);
     }
 
-    /// <summary>Loads from a CAR (its blocks were CID-checked when read, unless it was read without verification).</summary>
-    public static MstTree Load(Cid root, Car.CarFile car, int maxNodes = 1_000_000)
+    /// <summary>Opens a tree over a CAR (its blocks were CID-checked when read, unless it was read without verification).</summary>
+    public static MstTree Load(Cid root, Car.CarFile car, int maxNodes = 1_000_000, bool everyKeyLayer = true)
     {
         ArgumentNullException.ThrowIfNull(car);
-        return Load(root, car.TryGetBlock, !car.BlocksVerified, maxNodes);
+        return Load(root, car.TryGetBlock, !car.BlocksVerified, maxNodes, everyKeyLayer);
     }
 
-    /// <summary>True when no node of the tree is a stub (every block was present).</summary>
-    public bool IsComplete => IsCompleteNode(_root);
+    /// <summary>
+    /// True when every node of the tree is present (decoding and checking each one; <see cref="MstFormatException"/> for a bad one).
+    /// </summary>
+    public bool IsComplete
+    {
+        get
+        {
+            try
+            {
+                return IsCompleteNode(_root);
+            }
+            catch (MstPartialTreeException)
+            {
+                return false;
+            }
+        }
+    }
 
     private static bool IsCompleteNode(MstNode node)
     {
-        if (node.IsStub)
-        {
-            return false;
-        }
-
         foreach (var item in node.Items)
         {
             if (item.Child is { } child && !IsCompleteNode(child))
@@ -46,15 +70,15 @@ public sealed partial class MstTree
         return true;
     }
 
-    private sealed class Loader(MstBlockLookup blocks, bool verify, int maxNodes)
+    /// <summary>Decodes and checks nodes on demand for one tree.</summary>
+    internal sealed class Loader(MstBlockLookup blocks, bool verify, int maxNodes, bool everyKeyLayer)
     {
         private int _loaded;
 
-        /// <param name="layer">The layer the parent requires (-1 at the root).</param>
-        /// <param name="low">Every key must sort after this (exclusive), or null.</param>
-        /// <param name="high">Every key must sort before this (exclusive), or null.</param>
-        public MstNode Load(Cid cid, int layer, byte[]? low, byte[]? high)
+        /// <summary>The items of <paramref name="node"/> (layer -1 at the root: not yet known), keys strictly between the bounds.</summary>
+        public List<MstItem> Expand(MstNode node, byte[]? low, byte[]? high)
         {
+            var cid = node.Cid!.Value;
             if (!cid.IsDagCbor)
             {
                 throw new MstFormatException($"MST node link {cid} is not dag-cbor");
@@ -62,12 +86,7 @@ public sealed partial class MstTree
 
             if (!blocks(cid, out var bytes))
             {
-                if (layer < 0)
-                {
-                    return MstNode.Stub(StubRootLayer, cid);
-                }
-
-                return MstNode.Stub(layer, cid);
+                throw new MstPartialTreeException(cid);
             }
 
             if (++_loaded > maxNodes)
@@ -81,19 +100,19 @@ public sealed partial class MstTree
             }
 
             var data = MstNodeCodec.Decode(bytes);
-            var nodeLayer = LayerOf(data, layer, cid);
-            if (nodeLayer == 0 && (data.Left is not null || data.Entries.Any(e => e.Right is not null)))
+            var layer = LayerOf(data, node.Layer, cid);
+            if (layer == 0 && (data.Left is not null || data.Entries.Any(e => e.Right is not null)))
             {
                 throw new MstFormatException($"MST node {cid} is on layer 0 but has subtrees");
             }
 
             var items = new List<MstItem>((data.Entries.Count * 2) + 1);
-            var previous = low;
             if (data.Left is { } left)
             {
-                items.Add(MstItem.Pointer(Load(left, nodeLayer - 1, low, data.Entries.Count > 0 ? data.Entries[0].Key : high)));
+                items.Add(MstItem.Pointer(MstNode.Lazy(layer - 1, left, this, low, data.Entries.Count > 0 ? data.Entries[0].Key : high)));
             }
 
+            var previous = low;
             for (var i = 0; i < data.Entries.Count; i++)
             {
                 var entry = data.Entries[i];
@@ -106,21 +125,23 @@ public sealed partial class MstTree
                 if (entry.Right is { } right)
                 {
                     var next = i + 1 < data.Entries.Count ? data.Entries[i + 1].Key : high;
-                    items.Add(MstItem.Pointer(Load(right, nodeLayer - 1, entry.Key, next)));
+                    items.Add(MstItem.Pointer(MstNode.Lazy(layer - 1, right, this, entry.Key, next)));
                 }
 
                 previous = entry.Key;
             }
 
-            if (items.Count == 0 && layer >= 0)
+            if (items.Count == 0 && node.Layer >= 0)
             {
                 throw new MstFormatException($"MST node {cid} is an empty subtree");
             }
 
-            return MstNode.Loaded(nodeLayer, items, cid, bytes);
+            node.Layer = layer;
+            node.SetLoaded(bytes);
+            return items;
         }
 
-        private static int LayerOf(MstNodeData data, int required, Cid cid)
+        private int LayerOf(MstNodeData data, int required, Cid cid)
         {
             if (data.Entries.Count == 0)
             {
@@ -139,7 +160,7 @@ public sealed partial class MstTree
             }
 
             var height = MstKey.Height(data.Entries[0].Key);
-            for (var i = 1; i < data.Entries.Count; i++)
+            for (var i = 1; everyKeyLayer && i < data.Entries.Count; i++)
             {
                 if (MstKey.Height(data.Entries[i].Key) != height)
                 {
@@ -155,7 +176,4 @@ public sealed partial class MstTree
             return height;
         }
     }
-
-    /// <summary>A stub root's layer is unknown; inserts and removes need the root's items anyway, so it is never used.</summary>
-    private const int StubRootLayer = 0;
 }

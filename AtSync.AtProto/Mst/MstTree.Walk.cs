@@ -13,7 +13,7 @@ public sealed partial class MstTree
     /// <summary>Every key and value in key order; throws <see cref="MstPartialTreeException"/> on reaching a stub.</summary>
     public IEnumerable<MstLeaf> Walk() => WalkNode(_root);
 
-    /// <summary>Every node's CID and encoded bytes (computing changed ones), root first; stubs are skipped.</summary>
+    /// <summary>Every node's CID and encoded bytes (computing changed ones), root first; nodes not in the blocks are skipped.</summary>
     public IEnumerable<Car.CarBlock> Blocks()
     {
         RootCid();
@@ -22,13 +22,12 @@ public sealed partial class MstTree
         while (stack.Count > 0)
         {
             var node = stack.Pop();
-            if (node.IsStub)
+            if (!TryItems(node, out var items))
             {
                 continue;
             }
 
             yield return new Car.CarBlock(node.Cid!.Value, node.Bytes);
-            var items = node.Items;
             for (var i = items.Count - 1; i >= 0; i--)
             {
                 if (items[i].Child is { } child)
@@ -66,6 +65,20 @@ public sealed partial class MstTree
             }
 
             node = items[child].Child!;
+        }
+    }
+
+    private static bool TryItems(MstNode node, out List<MstItem> items)
+    {
+        try
+        {
+            items = node.Items;
+            return true;
+        }
+        catch (MstPartialTreeException)
+        {
+            items = [];
+            return false;
         }
     }
 

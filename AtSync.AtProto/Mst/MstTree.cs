@@ -41,6 +41,7 @@ public sealed partial class MstTree
     {
         var height = MstKey.Height(key);
         var node = _root;
+        _ = node.Items; // a root not in the blocks has no known layer: nothing can be said without it
         while (true)
         {
             if (height > node.Layer)
@@ -81,6 +82,7 @@ public sealed partial class MstTree
         }
 
         var height = MstKey.Height(key);
+        _ = _root.Items;
         while (height > _root.Layer)
         {
             // The new key belongs above the root: an empty root simply moves up; otherwise push a layer over it.
@@ -104,6 +106,7 @@ public sealed partial class MstTree
     {
         ArgumentNullException.ThrowIfNull(key);
         var height = MstKey.Height(key);
+        _ = _root.Items;
         var prev = RemoveAt(_root, key, height, out var remaining);
         if (prev is null)
         {

@@ -9,16 +9,19 @@ internal static class CommitInversion
 {
     public static CommitVerdict Invert(CommitEvent commit, Cid data, Cid prevData)
     {
-        MstTree tree;
         try
         {
-            tree = MstTree.Load(data, commit.Blocks, maxNodes: commit.Blocks.BlockCount);
+            return InvertCore(commit, MstTree.Load(data, commit.Blocks, maxNodes: commit.Blocks.BlockCount, everyKeyLayer: false), prevData);
         }
         catch (MstFormatException ex)
         {
+            // Nodes are checked as the ops reach them.
             return CommitVerdict.Reject(CommitRejection.MalformedTree, ex.Reason);
         }
+    }
 
+    private static CommitVerdict InvertCore(CommitEvent commit, MstTree tree, Cid prevData)
+    {
         var ops = commit.Ops;
         var seen = ops.Count > 8 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < ops.Count; i++)
