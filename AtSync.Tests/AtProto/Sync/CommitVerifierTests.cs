@@ -165,4 +165,22 @@ public sealed class CommitVerifierTests
         var commit = repo.Event(cid, [new CarBlock(cid, bytes), new CarBlock(root, node)], [new RepoOp(RepoAction.Create, "b/1", value)], repo.Data, repo.Rev, rev);
         Assert.Equal(CommitRejection.MalformedTree, Verify(repo, commit).Reason);
     }
+
+    [Fact]
+    public void A_misplaced_node_below_the_root_is_refused_when_the_ops_reach_it()
+    {
+        using var repo = Filled(0);
+        var value = repo.Record(Posts, "x");
+        Assert.Equal(2, MstKey.Height("D2/269196"u8));
+        Assert.Equal(0, MstKey.Height("A0/374913"u8));
+        // The root (layer 2) points to a layer-0 node where a layer-1 node belongs.
+        var child = MstNodeCodec.Encode(new MstNodeData(null, [new MstEntryData("A0/374913"u8.ToArray(), value, null)]));
+        var node = MstNodeCodec.Encode(new MstNodeData(Cid.ForDagCbor(child), [new MstEntryData("D2/269196"u8.ToArray(), value, null)]));
+        var root = Cid.ForDagCbor(node);
+        var rev = repo.NextRev();
+        var (cid, bytes) = repo.SignCommit(root, rev, repo.Key);
+        var blocks = new[] { new CarBlock(cid, bytes), new CarBlock(root, node), new CarBlock(Cid.ForDagCbor(child), child) };
+        var commit = repo.Event(cid, blocks, [new RepoOp(RepoAction.Create, "A0/374913", value)], repo.Data, repo.Rev, rev);
+        Assert.Equal(CommitRejection.MalformedTree, Verify(repo, commit).Reason);
+    }
 }
