@@ -4,6 +4,7 @@ using AtSync.AtProto.Cids;
 using AtSync.AtProto.Crypto;
 using AtSync.AtProto.DagCbor;
 using AtSync.AtProto.Syntax;
+using AtSync.Core.Forum;
 using AtSync.Firehose.Events;
 using Wire = AtSync.AtProto.EventStream;
 
@@ -16,7 +17,7 @@ namespace AtSync.Firehose.Synthetic;
 /// </summary>
 public sealed class ForumFrameFactory(SigningKey signingKey) : IDisposable
 {
-    public static readonly string PostCollection = ForumPostRecord.Collection;
+    public static readonly string PostCollection = ForumLexicon.Post;
 
     public SigningKey SigningKey => signingKey;
 

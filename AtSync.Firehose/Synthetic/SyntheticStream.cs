@@ -1,3 +1,4 @@
+using AtSync.Core.Forum;
 using AtSync.Firehose.Events;
 
 namespace AtSync.Firehose.Synthetic;
@@ -103,7 +104,7 @@ public static class SyntheticStream
             else if (kind < 0.92)
             {
                 var (did, postRkey, root) = posts[random.Next(posts.Count)];
-                var isTopic = $"at://{did}/{ForumPostRecord.Collection}/{postRkey}" == root.Uri;
+                var isTopic = $"at://{did}/{ForumLexicon.Post}/{postRkey}" == root.Uri;
                 yield return (seq, factory.Post(seq, did, postRkey,
                     new ForumPostRecord($"Edited at {seq}", null, board, isTopic ? $"Edited topic {seq}" : null, isTopic ? null : root, isTopic ? null : root, null),
                     time, update: true).Frame);

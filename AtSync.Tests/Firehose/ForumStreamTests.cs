@@ -1,3 +1,4 @@
+using AtSync.Core.Forum;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Synthetic;

@@ -1,4 +1,5 @@
 using AtSync.AtProto.Crypto;
+using AtSync.Core.Forum;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Synthetic;

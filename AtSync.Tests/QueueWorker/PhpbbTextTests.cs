@@ -1,4 +1,4 @@
-using AtSync.QueueWorker.Records;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.Tests.QueueWorker;
 

@@ -1,6 +1,7 @@
 using System.Text;
+using AtSync.Core.Forum.Text;
 
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Firehose.Apply.Phpbb;
 
 /// <summary>
 /// phpBB usernames for users created from a DID: the handle when known, else a name from the DID; phpBB's
@@ -32,8 +33,8 @@ public static class PhpbbUsernames
     /// <summary>The preferred name for a DID: its handle, or <c>did-plc-abcd…</c> when no handle is known.</summary>
     public static string Preferred(string did, string? handle)
     {
-        if (!string.IsNullOrWhiteSpace(handle) && handle != "handle.invalid") return PhpbbPostText.Truncate(handle, MaxLength - 8);
-        return PhpbbPostText.Truncate(did.Replace(':', '-'), MaxLength - 8);
+        if (!string.IsNullOrWhiteSpace(handle) && handle != "handle.invalid") return PhpbbText.Truncate(handle, MaxLength - 8);
+        return PhpbbText.Truncate(did.Replace(':', '-'), MaxLength - 8);
     }
 
     /// <summary>The n-th candidate: the name itself, then <c>name (2)</c>, <c>name (3)</c>, …</summary>

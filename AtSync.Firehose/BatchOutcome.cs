@@ -1,4 +1,4 @@
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Firehose;
 
 /// <summary>
 /// What a batch did, by action and by skip reason. Recorded in metrics only after the batch committed,
@@ -14,9 +14,18 @@ public sealed class BatchOutcome
 
     public void Apply(string action) => Applied[action] = Applied.GetValueOrDefault(action) + 1;
 
-    public void Skip(string reason) => Skipped[reason] = Skipped.GetValueOrDefault(reason) + 1;
+    public void Skip(string reason, long count = 1) => Skipped[reason] = Skipped.GetValueOrDefault(reason) + count;
 
     public void Label(string outcome) => Labels[outcome] = Labels.GetValueOrDefault(outcome) + 1;
+
+    /// <summary>Adds what <paramref name="other"/> counted.</summary>
+    public void Add(BatchOutcome other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (k, v) in other.Applied) Applied[k] = Applied.GetValueOrDefault(k) + v;
+        foreach (var (k, v) in other.Skipped) Skipped[k] = Skipped.GetValueOrDefault(k) + v;
+        foreach (var (k, v) in other.Labels) Labels[k] = Labels.GetValueOrDefault(k) + v;
+    }
 
     public void Record(FirehoseMetrics metrics)
     {

@@ -1,13 +1,14 @@
 using System.Text;
 
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
-/// Text for phpBB 3.3's <c>post_text</c>: phpBB stores s9e TextFormatter XML; a post without parsed markup is
-/// <c>&lt;t&gt;…&lt;/t&gt;</c> with XML-escaped text and <c>&lt;br/&gt;</c> for line breaks. The record's BBCode is kept
-/// verbatim inside (phpBB shows it as typed; its "edit" form gives it back unchanged).
+/// phpBB text in both directions. This file: a record's text → phpBB 3.3's <c>post_text</c>. phpBB stores s9e
+/// TextFormatter XML; a post without parsed markup is <c>&lt;t&gt;…&lt;/t&gt;</c> with XML-escaped text and
+/// <c>&lt;br/&gt;</c> for line breaks. The record's BBCode is kept verbatim inside (phpBB shows it as typed; its "edit"
+/// form gives it back unchanged). The other direction is in <c>PhpbbText.Edit.cs</c>.
 /// </summary>
-public static class PhpbbPostText
+public static partial class PhpbbText
 {
     public static string FromRecordText(string text)
     {

@@ -4,26 +4,40 @@ using AtSync.Firehose.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Firehose.Verify;
+
+/// <summary>What the verify stage decided about a commit's signature.</summary>
+public enum SignatureVerdict
+{
+    /// <summary>Verification is off (<c>Firehose__VerifySignatures=false</c>): applied unchecked.</summary>
+    NotChecked,
+
+    /// <summary>Verifies with the repo's <c>#atproto</c> key: applied.</summary>
+    Valid,
+
+    /// <summary>Does not verify (or the commit names another repo): its forum ops are skipped as <see cref="Outcomes.BadSignature"/>.</summary>
+    Bad,
+
+    /// <summary>Cannot be checked (DID unknown or tombstoned, no key, commit block unusable): skipped as <see cref="Outcomes.UnverifiedSignature"/>.</summary>
+    Unverifiable,
+}
 
 /// <summary>
-/// Decides, before a batch's transaction opens, which commits carrying forum ops are not applied because their
-/// signature does not verify against the repo's <c>#atproto</c> key (<see cref="Outcomes.BadSignature"/>) or cannot be
-/// checked (<see cref="Outcomes.UnverifiedSignature"/>: DID unresolved, no signing key, commit block unusable).
-/// Commits without forum ops are never checked. DIDs are resolved concurrently, within <see cref="VerifyBudget"/>,
-/// through the shared <see cref="IDidResolver"/> (the same cache <see cref="HandleDirectory"/> reads).
+/// The signature verdict of every commit carrying forum ops, decided before a batch's transaction opens against the
+/// repo's <c>#atproto</c> key. Commits without forum ops are never checked. DIDs are resolved concurrently, within
+/// <see cref="VerifyBudget"/>, through the shared <see cref="IDidResolver"/> (the same cache <see cref="AuthorHandles"/>
+/// reads). A directory outage is no verdict: <see cref="SigningKeysUnavailableException"/> holds the batch.
 /// </summary>
-public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, IOptions<FirehoseOptions> options, ILogger<ForumCommitSignatures> logger)
+public sealed partial class CommitSignatures(RepoSignatureChecker checker, IOptions<FirehoseOptions> options, ILogger<CommitSignatures> logger)
 {
     public static readonly TimeSpan VerifyBudget = TimeSpan.FromSeconds(5);
     private const int MaxConcurrentDids = 8;
 
     public bool Enabled => options.Value.VerifySignatures;
 
-    /// <summary>The seqs of commits in <paramref name="events"/> whose forum ops must be skipped, with the skip reason.</summary>
-    public async Task<IReadOnlyDictionary<long, string>> RejectedAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken)
+    /// <summary>The verdict per seq of each commit in <paramref name="events"/> that carries forum ops.</summary>
+    public async Task<IReadOnlyDictionary<long, SignatureVerdict>> VerdictsAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken)
     {
-        if (!Enabled) return new Dictionary<long, string>();
         // A key rotation announced in this batch: forget the cached document (and the refresh limit) before checking.
         foreach (var identity in events.OfType<IdentityEvent>())
         {
@@ -33,8 +47,13 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
             .Where(c => c.ForumOps.Count > 0)
             .GroupBy(c => c.Repo, StringComparer.Ordinal)
             .ToList();
-        var rejected = new System.Collections.Concurrent.ConcurrentDictionary<long, string>();
-        if (byRepo.Count == 0) return rejected;
+        var verdicts = new System.Collections.Concurrent.ConcurrentDictionary<long, SignatureVerdict>();
+        if (!Enabled)
+        {
+            foreach (var commit in byRepo.SelectMany(g => g)) verdicts[commit.SeqNumber] = SignatureVerdict.NotChecked;
+            return verdicts;
+        }
+        if (byRepo.Count == 0) return verdicts;
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(VerifyBudget);
@@ -43,31 +62,29 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
             // One repo's commits in order: the first resolves the document, the rest read the cache.
             foreach (var commit in commits)
             {
-                var reason = await CheckAsync(commit, budget.Token, cancellationToken).ConfigureAwait(false);
-                if (reason is not null) rejected[commit.SeqNumber] = reason;
+                verdicts[commit.SeqNumber] = await CheckAsync(commit, budget.Token, cancellationToken);
             }
-        }).ConfigureAwait(false);
-        return rejected;
+        });
+        return verdicts;
     }
 
-    /// <summary>Null when the commit may be applied, else the skip reason.</summary>
-    private async Task<string?> CheckAsync(CommitEvent commit, CancellationToken budget, CancellationToken stopping)
+    private async Task<SignatureVerdict> CheckAsync(CommitEvent commit, CancellationToken budget, CancellationToken stopping)
     {
         if (commit.SignedCommit is not { } signed)
         {
             LogUnverified(commit.Repo, commit.SeqNumber, "commit block missing or malformed");
-            return Outcomes.UnverifiedSignature;
+            return SignatureVerdict.Unverifiable;
         }
         if (!string.Equals(signed.Did, commit.Repo, StringComparison.Ordinal))
         {
             // The commit object names another repo: its signature says nothing about this repo's ops.
             LogBadSignature(commit.Repo, commit.SeqNumber);
-            return Outcomes.BadSignature;
+            return SignatureVerdict.Bad;
         }
         CommitSignatureCheck check;
         try
         {
-            check = await checker.CheckAsync(signed, budget).ConfigureAwait(false);
+            check = await checker.CheckAsync(signed, budget);
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
@@ -77,19 +94,19 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
         switch (check.Status)
         {
             case CommitSignatureStatus.Valid:
-                return null;
+                return SignatureVerdict.Valid;
             case CommitSignatureStatus.Invalid:
                 LogBadSignature(commit.Repo, commit.SeqNumber);
-                return Outcomes.BadSignature;
+                return SignatureVerdict.Bad;
             case CommitSignatureStatus.NoSigningKey:
                 LogUnverified(commit.Repo, commit.SeqNumber, "the DID document has no usable #atproto key");
-                return Outcomes.UnverifiedSignature;
+                return SignatureVerdict.Unverifiable;
             case CommitSignatureStatus.Unresolved when check.ResolutionError == DidResolutionError.Unavailable:
                 // A directory outage is transient: skipping would lose the post for good.
                 throw new SigningKeysUnavailableException(commit.Repo, "the DID directory is unavailable");
             default:
                 LogUnverified(commit.Repo, commit.SeqNumber, $"DID not resolved ({check.ResolutionError?.ToString() ?? "unknown"})");
-                return Outcomes.UnverifiedSignature;
+                return SignatureVerdict.Unverifiable;
         }
     }
 
@@ -99,11 +116,3 @@ public sealed partial class ForumCommitSignatures(RepoSignatureChecker checker, 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commit seq {Seq} of {Did}: the signature could not be checked ({Reason}); its forum ops are skipped")]
     private partial void LogUnverified(string did, long seq, string reason);
 }
-
-/// <summary>
-/// A commit's signing key cannot be had right now (directory unavailable or too slow). The batch is retried with
-/// backoff, holding the stream (backpressure) rather than skipping posts; permanent outcomes (unknown or tombstoned
-/// DID, no key, bad signature) are skipped instead.
-/// </summary>
-public sealed class SigningKeysUnavailableException(string did, string reason)
-    : Exception($"Signing key of {did} unavailable: {reason}");

@@ -4,7 +4,7 @@ using AtSync.AtProto.Identity;
 using AtSync.AtProto.Syntax;
 using Microsoft.Extensions.Logging;
 
-namespace AtSync.Firehose.Storage;
+namespace AtSync.Firehose.Verify;
 
 /// <summary>Finds the handle a DID document claims (<c>alsoKnownAs: ["at://handle"]</c>); null when unknown or unreachable.</summary>
 public interface IHandleResolver
@@ -13,45 +13,52 @@ public interface IHandleResolver
 }
 
 /// <summary>
-/// The handles of DIDs about to become phpBB users, resolved before a batch's transaction opens (never network I/O
-/// inside a transaction), bounded in time; remembered, including "no handle", so each DID is asked about once.
+/// The handles of DIDs that may become phpBB users, resolved in the verify stage (never network I/O inside a
+/// transaction), bounded in time. The answer travels in the prepared batch; answers (including "no handle") are also
+/// remembered, up to <see cref="MaxEntries"/>, so each DID is asked about once.
 /// </summary>
-public sealed partial class HandleDirectory(IHandleResolver resolver, ILogger<HandleDirectory> logger)
+public sealed partial class AuthorHandles(IHandleResolver resolver, ILogger<AuthorHandles> logger)
 {
     public static readonly TimeSpan ResolveBudget = TimeSpan.FromSeconds(3);
-    private const int MaxEntries = 50_000;
+    public const int MaxEntries = 50_000;
     private readonly ConcurrentDictionary<string, string?> _handles = new(StringComparer.Ordinal);
 
-    /// <summary>The handle found earlier, or null.</summary>
-    public string? Known(string did) => _handles.TryGetValue(did, out var handle) ? handle : null;
-
-    public void Remember(string did, string? handle)
+    /// <summary>The handle of each of <paramref name="dids"/> (null: none known or not resolvable in time).</summary>
+    public async Task<IReadOnlyDictionary<string, string?>> ResolveAsync(IReadOnlyList<string> dids, CancellationToken cancellationToken)
     {
-        if (_handles.Count >= MaxEntries) _handles.Clear();
-        _handles[did] = handle;
-    }
-
-    public async Task PrefetchAsync(IReadOnlyList<string> dids, CancellationToken cancellationToken)
-    {
-        var missing = dids.Where(did => !_handles.ContainsKey(did)).ToList();
-        if (missing.Count == 0) return;
+        var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var did in dids)
+        {
+            if (_handles.TryGetValue(did, out var known)) resolved[did] = known;
+            else missing.Add(did);
+        }
+        if (missing.Count == 0) return resolved;
+        var found = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(ResolveBudget);
         await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = budget.Token }, async (did, ct) =>
         {
             try
             {
-                Remember(did, await resolver.ResolveHandleAsync(did, ct).ConfigureAwait(false));
+                found[did] = await resolver.ResolveHandleAsync(did, ct);
             }
             catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException or InvalidOperationException)
             {
                 if (cancellationToken.IsCancellationRequested) throw;
-                Remember(did, null);
+                found[did] = null;
                 LogUnresolved(did, ex.GetType().Name);
             }
-        }).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var did in missing) _handles.TryAdd(did, null);
+        if (_handles.Count + missing.Count > MaxEntries) _handles.Clear();
+        foreach (var did in missing)
+        {
+            var handle = found.GetValueOrDefault(did);
+            resolved[did] = handle;
+            _handles[did] = handle;
+        }
+        return resolved;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No handle for {Did} ({Reason}); the phpBB user is named from the DID")]
@@ -66,7 +73,7 @@ public sealed class DidDocumentHandleResolver(IDidResolver resolver) : IHandleRe
         if (!Did.TryParse(did, out var parsed)) return null;
         try
         {
-            var document = await resolver.ResolveAsync(parsed, cancellationToken).ConfigureAwait(false);
+            var document = await resolver.ResolveAsync(parsed, cancellationToken);
             return document.Handle?.Value.ToLowerInvariant();
         }
         catch (DidResolutionException)

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace AtSync.QueueWorker.Records;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
-/// Turns the text phpBB stores in <c>post_text</c> back into the BBCode its author typed, as phpBB's
+/// phpBB text in both directions. This file: turns the text phpBB stores in <c>post_text</c> back into the BBCode its author typed, as phpBB's
 /// <c>generate_text_for_edit</c> does:
 /// <list type="bullet">
 /// <item>phpBB 3.2+ (s9e TextFormatter XML, <c>&lt;r&gt;…&lt;/r&gt;</c> or <c>&lt;t&gt;…&lt;/t&gt;</c>): the XML keeps the original
