@@ -1,56 +1,27 @@
 using AtSync.AtProto.OAuth;
+using AtSync.Core.Settings;
 using Microsoft.Extensions.Options;
 
 namespace AtSync.Linking;
 
-/// <summary>
-/// This service as an OAuth client: its URLs (all under <see cref="LinkingOptions.PublicUrl"/>), its <c>client_id</c>
-/// and, when <c>OAUTH_CLIENT_KEY</c> is set, its <c>private_key_jwt</c> key (kid = the key's thumbprint). Without a
-/// key and on a loopback http URL it is an AT OAuth localhost development client (no metadata document needed).
-/// </summary>
-public sealed class LinkingClient : IDisposable
+/// <summary>This service as the OAuth client (<see cref="OAuthClientConfiguration"/>) and the paths of its pages.</summary>
+public sealed class LinkingClient(IOptions<LinkingOptions> options) : IDisposable
 {
-    /// <summary>What forum members' sessions write.</summary>
-    public static readonly IReadOnlyList<string> Collections = ["net.vza.forum.post"];
+    private readonly OAuthClientConfiguration _client = OAuthClientConfiguration.Create(options.Value.PublicUrl, options.Value.ClientKey);
 
-    public LinkingClient(IOptions<LinkingOptions> options)
-    {
-        var o = options.Value;
-        BaseUrl = new Uri(o.PublicUrl);
-        RedirectUri = new Uri(BaseUrl, "oauth/callback");
-        MetadataUrl = new Uri(BaseUrl, "oauth/client-metadata.json");
-        JwksUrl = new Uri(BaseUrl, "oauth/jwks.json");
-        ClientName = o.ClientName;
-        // Every scope this client may ask for; each sign-in asks for the narrowest its server offers.
-        MetadataScope = string.Join(' ', new[] { OAuthScopes.Atproto }.Concat(Collections.Select(c => "repo:" + c)).Append(OAuthScopes.TransitionGeneric));
-        if (o.ClientKey.Length > 0)
-        {
-            var probe = DpopKey.ImportPrivateKey(o.ClientKey);
-            SigningKey = DpopKey.ImportPrivateKey(o.ClientKey, keyId: probe.Thumbprint);
-            probe.Dispose();
-        }
-        IsLoopbackDevelopmentClient = SigningKey is null && BaseUrl.Scheme == Uri.UriSchemeHttp;
-        Identity = new OAuthClientIdentity(
-            IsLoopbackDevelopmentClient ? ClientMetadata.LoopbackClientId(RedirectUri, MetadataScope) : MetadataUrl.ToString(),
-            SigningKey);
-    }
+    public static IReadOnlyList<string> Collections => OAuthClientConfiguration.Collections;
 
-    public Uri BaseUrl { get; }
-    public Uri RedirectUri { get; }
-    public Uri MetadataUrl { get; }
-    public Uri JwksUrl { get; }
-    public string ClientName { get; }
-    public string MetadataScope { get; }
-    public DpopKey? SigningKey { get; }
-    public bool IsLoopbackDevelopmentClient { get; }
-    public OAuthClientIdentity Identity { get; }
+    public Uri BaseUrl => _client.BaseUrl;
+    public Uri RedirectUri => _client.RedirectUri;
+    public DpopKey? SigningKey => _client.SigningKey;
+    public OAuthClientIdentity Identity => _client.Identity;
 
     /// <summary>A path under the public URL, e.g. <c>Path("link")</c> = <c>/atproto/link</c>.</summary>
     public string Path(string relative) => new Uri(BaseUrl, relative).AbsolutePath;
 
     public System.Text.Json.Nodes.JsonObject MetadataDocument() =>
-        ClientMetadata.Document(Identity.ClientId, ClientName, new Uri(BaseUrl.GetLeftPart(UriPartial.Authority)), RedirectUri, MetadataScope,
-            SigningKey is null ? null : JwksUrl);
+        ClientMetadata.Document(Identity.ClientId, options.Value.ClientName, new Uri(BaseUrl.GetLeftPart(UriPartial.Authority)), RedirectUri,
+            _client.MetadataScope, SigningKey is null ? null : _client.JwksUrl);
 
-    public void Dispose() => SigningKey?.Dispose();
+    public void Dispose() => _client.Dispose();
 }

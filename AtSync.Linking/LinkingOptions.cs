@@ -1,4 +1,4 @@
-using AtSync.AtProto.OAuth;
+using AtSync.Core.Settings;
 using Microsoft.Extensions.Options;
 
 namespace AtSync.Linking;
@@ -6,8 +6,8 @@ namespace AtSync.Linking;
 /// <summary>The linking service's own settings (flat environment names, like every AtSync setting).</summary>
 public sealed class LinkingOptions
 {
-    public const string PublicUrlName = "LINKING_PUBLIC_URL";
-    public const string ClientKeyName = "OAUTH_CLIENT_KEY";
+    public const string PublicUrlName = OAuthClientConfiguration.PublicUrlName;
+    public const string ClientKeyName = OAuthClientConfiguration.ClientKeyName;
     public const string HandleResolverName = "HANDLE_RESOLVER_URL";
     public const string AllowLoopbackHttpName = "OAUTH_ALLOW_LOOPBACK_HTTP";
     public const string ClientNameName = "LINKING_CLIENT_NAME";
@@ -42,15 +42,7 @@ internal sealed class LinkingOptionsValidator : IValidateOptions<LinkingOptions>
     public ValidateOptionsResult Validate(string? name, LinkingOptions options)
     {
         var failures = new List<string>();
-        if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
-            || !options.PublicUrl.EndsWith('/') || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment))
-        {
-            failures.Add($"{LinkingOptions.PublicUrlName} must be an absolute http(s) URL ending in '/' without query");
-        }
-        else if (url.Scheme == "http" && !OAuthUrls.IsLoopback(url))
-        {
-            failures.Add($"{LinkingOptions.PublicUrlName} must be https (plain http only on a loopback host, for development)");
-        }
+        failures.AddRange(OAuthClientConfiguration.Problems(options.PublicUrl, options.ClientKey));
         if (!Uri.TryCreate(options.HandleResolverUrl, UriKind.Absolute, out var resolver) || resolver.Scheme is not ("http" or "https"))
         {
             failures.Add($"{LinkingOptions.HandleResolverName} must be an absolute http(s) URL");
@@ -58,17 +50,6 @@ internal sealed class LinkingOptionsValidator : IValidateOptions<LinkingOptions>
         if (!Uri.TryCreate(options.PlcDirectoryUrl, UriKind.Absolute, out var plc) || plc.Scheme is not ("http" or "https"))
         {
             failures.Add($"{AtSync.Core.Settings.SettingNames.PlcDirectoryUrl} must be an absolute http(s) URL");
-        }
-        if (options.ClientKey.Length > 0)
-        {
-            try
-            {
-                using var key = DpopKey.ImportPrivateKey(options.ClientKey);
-            }
-            catch (ArgumentException)
-            {
-                failures.Add($"{LinkingOptions.ClientKeyName} is not a base64url PKCS#8 P-256 private key");
-            }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
