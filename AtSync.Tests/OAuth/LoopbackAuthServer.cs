@@ -21,7 +21,8 @@ namespace AtSync.Tests.OAuth;
 public sealed record IssuedAccess(string SessionId, string Did, string Jkt, DateTimeOffset Expires, string Scope);
 
 /// <summary>One refresh as the server saw it (for "exactly one refresh per expiry" assertions).</summary>
-public sealed record RefreshEvent(string SessionId, DateTimeOffset At, bool Accepted, string Outcome);
+/// <paramref name="ReplacedExpiry"/>: when the access token this refresh replaced was to expire.
+public sealed record RefreshEvent(string SessionId, DateTimeOffset At, bool Accepted, string Outcome, DateTimeOffset? ReplacedExpiry = null);
 
 /// <summary>
 /// An AT OAuth authorization server on 127.0.0.1 that enforces the protocol: PAR only (the authorize endpoint takes
@@ -53,6 +54,8 @@ public sealed class LoopbackAuthServer : IAsyncDisposable
     private sealed record Session(string Id, string ClientId, string Did, string Jkt, string Scope)
     {
         public bool Revoked { get; set; }
+
+        public DateTimeOffset LatestAccessExpiry { get; set; }
     }
 
     private LoopbackAuthServer(WebApplication app, TimeProvider time)
@@ -120,6 +123,9 @@ public sealed class LoopbackAuthServer : IAsyncDisposable
     }
 
     /// <summary>A session made directly (as if the user had linked earlier): returns its tokens, bound to <paramref name="jkt"/>.</summary>
+    /// <summary>When the session's latest access token expires.</summary>
+    public DateTimeOffset AccessExpiryOf(string did) => _sessions.Values.Where(s => s.Did == did).Max(s => s.LatestAccessExpiry);
+
     public (string Access, string Refresh) IssueSession(string clientId, string did, string jkt, string scope = "atproto transition:generic")
     {
         var session = new Session(Token("ses"), clientId, did, jkt, scope);
@@ -383,8 +389,9 @@ public sealed class LoopbackAuthServer : IAsyncDisposable
                         _refreshes.Enqueue(new RefreshEvent(sessionId, _time.GetUtcNow(), false, "wrong_key"));
                         throw new OAuthRefusal(400, "invalid_grant", "refresh with another DPoP key or client");
                     }
+                    var replaced = session.LatestAccessExpiry;
                     (access, refresh) = IssueTokens(session);
-                    _refreshes.Enqueue(new RefreshEvent(sessionId, _time.GetUtcNow(), true, "ok"));
+                    _refreshes.Enqueue(new RefreshEvent(sessionId, _time.GetUtcNow(), true, "ok", replaced));
                 }
                 await Json(ctx, 200, TokenResponse(session, access, refresh));
                 return;
@@ -419,7 +426,8 @@ public sealed class LoopbackAuthServer : IAsyncDisposable
     {
         var access = Token("acc");
         var refresh = Token("ref");
-        _access[access] = new IssuedAccess(session.Id, session.Did, session.Jkt, _time.GetUtcNow() + AccessLifetime, session.Scope);
+        session.LatestAccessExpiry = _time.GetUtcNow() + AccessLifetime;
+        _access[access] = new IssuedAccess(session.Id, session.Did, session.Jkt, session.LatestAccessExpiry, session.Scope);
         _refresh[refresh] = session.Id;
         return (access, refresh);
     }
