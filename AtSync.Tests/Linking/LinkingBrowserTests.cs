@@ -83,6 +83,49 @@ public sealed class LinkingBrowserTests(LinkingFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_linked_members_new_phpBB_post_reaches_the_PDS_as_a_createRecord_with_a_valid_DPoP_proof()
+    {
+        var did = H.Network.AddAccount("writer.forum-test.net");
+        var (userId, page) = await H.SignedInMemberAsync();
+        Assert.Equal(200, await H.LinkThroughBrowserAsync(page, "writer.forum-test.net"));
+        await page.Context.CloseAsync();
+        var t = H.Database.Tables;
+        await H.Database.ExecuteAsync($"INSERT IGNORE INTO {t.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules) VALUES (1, 'General', '', '', '')");
+        await H.Database.ExecuteAsync($"INSERT IGNORE INTO {t.Forums} (forum_id, at_uri, at_cid, slug) VALUES (1, '{AtSync.Tests.QueueWorker.QueueHarness.ForumBoardUri}', '{AtSync.Tests.QueueWorker.QueueHarness.ForumBoardCid}', 'general')");
+
+        var settings = AtSync.Tests.Infrastructure.ServiceSettings.For(H.Database, H.KeysJson);
+        settings["LINKING_PUBLIC_URL"] = H.PublicUrl.ToString();
+        settings["OAUTH_CLIENT_KEY"] = H.ClientKey;
+        settings["QueueWorker__PollInterval"] = "00:00:00.100";
+        await using var worker = AtSync.Tests.Infrastructure.ServiceProcess.Start("AtSync.QueueWorker", settings);
+        await worker.WaitForHealthyAsync(TimeSpan.FromSeconds(60));
+
+        // phpBB's submit_post: the topic, its first post, then the topic's first/last post ids (the outbox trigger enqueues the create).
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await H.Database.ExecuteAsync($"INSERT INTO {t.PhpbbTopics} (topic_id, forum_id, topic_title, topic_poster, topic_time, topic_type, topic_visibility) VALUES (9001, 1, 'Linked hello', {userId}, {now}, 0, 1)");
+        await H.Database.ExecuteAsync($"INSERT INTO {t.PhpbbPosts} (post_id, topic_id, forum_id, poster_id, post_time, post_subject, post_text, post_visibility) VALUES (9001, 9001, 1, {userId}, {now}, 'Linked hello', '<t>written on the forum</t>', 1)");
+        await H.Database.ExecuteAsync($"UPDATE {t.PhpbbTopics} SET topic_first_post_id = 9001, topic_last_post_id = 9001 WHERE topic_id = 9001");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!H.Network.Writes.Any(w => w.Did == did))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the post did not reach the PDS:\n" + worker.Output);
+            await Task.Delay(100);
+        }
+        var write = H.Network.Writes.Single(w => w.Did == did);
+        Assert.Equal("com.atproto.repo.createRecord", write.Nsid);
+        Assert.Contains("written on the forum", write.RecordJson, StringComparison.Ordinal);
+        using var key = DpopKey.ImportPrivateKey(H.Cipher.Decrypt((await H.UserRowAsync(userId))!.DpopKey!));
+        Assert.Equal(key.Thumbprint, write.Jkt);
+        // The worker records the result right after the PDS answered.
+        while (await H.Database.ScalarAsync<string?>($"SELECT MAX(sync_status) FROM {t.Posts} WHERE post_id = 9001") != "synced")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the post was not marked synced:\n" + worker.Output);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task Unlinking_revokes_the_session_at_the_server_and_deletes_the_row()
     {
         var did = H.Network.AddAccount("leaving.forum-test.net");

@@ -19,8 +19,10 @@ public sealed class LinkingHarness : IAsyncDisposable
 
     private int _nextUserId = 500;
 
-    private LinkingHarness(TestDatabase database, LoopbackAtNetwork network, ServiceProcess service, string keysJson, IPlaywright playwright, IBrowser browser)
+    private LinkingHarness(TestDatabase database, LoopbackAtNetwork network, ServiceProcess service, string keysJson, IPlaywright playwright, IBrowser browser,
+        string clientKey)
     {
+        ClientKey = clientKey;
         Database = database;
         Network = network;
         Service = service;
@@ -34,6 +36,9 @@ public sealed class LinkingHarness : IAsyncDisposable
     public LoopbackAtNetwork Network { get; }
     public ServiceProcess Service { get; }
     public string KeysJson { get; }
+
+    /// <summary>The service's OAUTH_CLIENT_KEY (a QueueWorker refreshing its users' sessions needs the same).</summary>
+    public string ClientKey { get; }
     public TokenCipher Cipher { get; }
     public IPlaywright Playwright { get; }
     public IBrowser Browser { get; }
@@ -70,7 +75,7 @@ public sealed class LinkingHarness : IAsyncDisposable
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        return new LinkingHarness(database, network, service, keys, playwright, browser);
+        return new LinkingHarness(database, network, service, keys, playwright, browser, clientKey.ExportPrivateKey());
     }
 
     /// <summary>A new phpBB member signed in (a row in phpbb_sessions) and a browser page carrying their phpBB cookies.</summary>
