@@ -75,8 +75,6 @@ public sealed record LabelsEvent(long SeqNumber, IReadOnlyList<LabelRecord> Labe
     public override string TypeName => "labels";
 }
 
-public sealed record LabelRecord(string Src, string Uri, string? Cid, string Value, bool Negated, DateTimeOffset? Created, DateTimeOffset? Expires);
-
 /// <summary>One repository operation on a <c>net.vza.forum.*</c> collection.</summary>
 public sealed record ForumOp(string Action, string Collection, string Rkey, string? Cid, ForumPostRecord? Post, string? Problem)
 {

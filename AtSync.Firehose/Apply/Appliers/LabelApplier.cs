@@ -1,6 +1,5 @@
 using AtSync.Core.Forum;
 using AtSync.Firehose.Apply.Mappings;
-using AtSync.Firehose.Events;
 
 namespace AtSync.Firehose.Apply.Appliers;
 

@@ -1,6 +1,5 @@
 using AtSync.Core.Forum;
 using AtSync.Core.Forum.Text;
-using AtSync.Firehose.Events;
 
 namespace AtSync.Firehose.Apply.Mappings;
 

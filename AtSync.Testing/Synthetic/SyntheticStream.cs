@@ -1,7 +1,6 @@
 using AtSync.Core.Forum;
-using AtSync.Firehose.Events;
 
-namespace AtSync.Firehose.Synthetic;
+namespace AtSync.Testing.Synthetic;
 
 /// <summary>What a synthetic stream holds.</summary>
 public sealed record SyntheticStreamOptions

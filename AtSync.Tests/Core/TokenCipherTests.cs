@@ -3,7 +3,7 @@ using AtSync.Core.Settings;
 using AtSync.Core.Tokens;
 using NSec.Cryptography;
 
-namespace AtSync.Tests.QueueWorker;
+namespace AtSync.Tests.Core;
 
 public sealed class TokenCipherTests
 {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
@@ -10,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace AtSync.Tests.Firehose;
+namespace AtSync.Testing;
 
 /// <summary>What one connection to the <see cref="LoopbackRelay"/> does.</summary>
 public sealed record RelayBehavior
@@ -37,7 +38,8 @@ public sealed record RelayBehavior
 /// A relay (or labeler) on Kestrel at 127.0.0.1:0 speaking the event-stream wire format over a real WebSocket:
 /// serves its sequenced frames after the request's <c>cursor</c> (all of them without one), then waits for more
 /// (<see cref="Publish"/>). Each connection follows the next scripted <see cref="RelayBehavior"/> (the default serves
-/// normally). Records the cursor of every connection attempt.
+/// normally). Records the cursor of every connection attempt. Used by the tests and by <c>bench-firehose</c>
+/// (<see cref="Rate"/> paces it, <see cref="FrameSent"/> reports each frame sent).
 /// </summary>
 public sealed class LoopbackRelay : IAsyncDisposable
 {
@@ -66,6 +68,12 @@ public sealed class LoopbackRelay : IAsyncDisposable
 
     /// <summary>While set, every connection attempt is refused with this status.</summary>
     public HttpStatusCode? RejectAll { get; set; }
+
+    /// <summary>Frames per second one connection is sent at most (0: as fast as the reader takes them).</summary>
+    public double Rate { get; set; }
+
+    /// <summary>Called with each stream frame's seq right after it was sent.</summary>
+    public Action<long>? FrameSent { get; set; }
 
     public static async Task<LoopbackRelay> StartAsync(string path)
     {
@@ -136,6 +144,7 @@ public sealed class LoopbackRelay : IAsyncDisposable
             }
             var position = long.TryParse(cursorText, out var cursor) ? cursor : long.MinValue;
             var sent = 0;
+            var paced = Stopwatch.StartNew();
             while (!ct.IsCancellationRequested)
             {
                 (long Seq, byte[] Frame)[] pending;
@@ -158,7 +167,13 @@ public sealed class LoopbackRelay : IAsyncDisposable
                     {
                         await Task.Delay(Timeout.Infinite, ct);
                     }
+                    if (Rate > 0)
+                    {
+                        var due = TimeSpan.FromSeconds(sent / Rate);
+                        if (due > paced.Elapsed + TimeSpan.FromMilliseconds(2)) await Task.Delay(due - paced.Elapsed, ct);
+                    }
                     await socket.SendAsync(frame, WebSocketMessageType.Binary, true, ct);
+                    FrameSent?.Invoke(seq);
                     position = seq;
                     sent++;
                 }

@@ -1,6 +1,6 @@
 using AtSync.Core.Forum.Text;
 
-namespace AtSync.Tests.QueueWorker;
+namespace AtSync.Tests.Core.Forum;
 
 public sealed class PhpbbTextTests
 {

@@ -3,7 +3,7 @@ using AtSync.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 public sealed class SchemaMigrationTests
 {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.ServiceDefaults;
 
 public sealed class ServiceDefaultsTests
 {

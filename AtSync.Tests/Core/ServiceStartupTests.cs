@@ -4,7 +4,7 @@ using AtSync.Core.Settings;
 using AtSync.Core.Storage;
 using AtSync.Tests.Infrastructure;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 /// <summary>The two services as real processes: settings errors, start-up against a fresh database, health.</summary>
 public sealed class ServiceStartupTests

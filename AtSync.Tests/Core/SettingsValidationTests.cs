@@ -6,10 +6,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using AtSync.Core.Storage;
 
-namespace AtSync.Tests.Foundation;
+namespace AtSync.Tests.Core;
 
 /// <summary>
-/// Every setting of DESIGN.md, missing or malformed, stops the host before it starts with exit code 2 and one line that
+/// Every setting of docs/design.md, missing or malformed, stops the host before it starts with exit code 2 and one line that
 /// names the setting and does not repeat the value. (Process-level versions of these live in ServiceStartupTests.)
 /// </summary>
 public sealed class SettingsValidationTests

@@ -5,10 +5,9 @@ using AtSync.AtProto.Crypto;
 using AtSync.AtProto.DagCbor;
 using AtSync.AtProto.Syntax;
 using AtSync.Core.Forum;
-using AtSync.Firehose.Events;
 using Wire = AtSync.AtProto.EventStream;
 
-namespace AtSync.Firehose.Synthetic;
+namespace AtSync.Testing.Synthetic;
 
 /// <summary>
 /// Builds real subscribeRepos / subscribeLabels frames, as a relay or labeler sends them: <c>#commit</c>s with a CAR
