@@ -13,7 +13,14 @@ if ((StartupCheck.Parameters(builder) ?? StartupCheck.DevelopmentCertificate(bui
     return Stop(problem);
 }
 
-builder.Build().Run();
+try
+{
+    builder.Build().Run();
+}
+catch (Exception e) when (StartupCheck.Message(e) is { } failed)
+{
+    return Stop(failed);
+}
 return 0;
 
 // One line saying what is missing and how to provide it, exit code 2 (README: Aspire).

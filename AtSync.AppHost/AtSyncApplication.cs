@@ -23,7 +23,8 @@ internal static class AtSyncApplication
             .WithAtSyncService(database, parameters)
             .WithEnvironment("RELAY_URL", parameters.RelayUrl)
             .WithEnvironment("LABELER_DID", parameters.LabelerDid)
-            .WithEnvironment("LABELER_URL", parameters.LabelerUrl);
+            .WithEnvironment("LABELER_URL", parameters.LabelerUrl)
+            .WithEnvironment("PLC_DIRECTORY_URL", parameters.PlcDirectoryUrl);
 
         var queueWorker = builder.AddProject<Projects.AtSync_QueueWorker>("queueworker")
             .WithAtSyncService(database, parameters)

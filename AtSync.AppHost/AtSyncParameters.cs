@@ -11,6 +11,7 @@ internal sealed class AtSyncParameters
     public const string DefaultRelayUrl = "wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos";
     public const string DefaultKeyVersion = "v1";
     public const string DefaultLogLevel = "Information";
+    public const string DefaultPlcDirectoryUrl = "https://plc.directory";
 
     public required IResourceBuilder<ParameterResource> ForumPdsAccessToken { get; init; }
     public required IResourceBuilder<ParameterResource> TokenEncryptionKeys { get; init; }
@@ -20,6 +21,7 @@ internal sealed class AtSyncParameters
     public required IResourceBuilder<ParameterResource> RelayUrl { get; init; }
     public required IResourceBuilder<ParameterResource> LabelerDid { get; init; }
     public required IResourceBuilder<ParameterResource> LabelerUrl { get; init; }
+    public required IResourceBuilder<ParameterResource> PlcDirectoryUrl { get; init; }
     public required IResourceBuilder<ParameterResource> LogLevel { get; init; }
 
     /// <summary>Defaults the Docker Compose file applies when a plain variable is left empty in <c>.env</c>.</summary>
@@ -31,6 +33,7 @@ internal sealed class AtSyncParameters
         // Empty: the services then use the forum's own DID and PDS (DESIGN.md).
         ["LABELER_DID"] = "",
         ["LABELER_URL"] = "",
+        ["PLC_DIRECTORY_URL"] = DefaultPlcDirectoryUrl,
     };
 
     public static AtSyncParameters Add(IDistributedApplicationBuilder builder) => new()
@@ -51,6 +54,8 @@ internal sealed class AtSyncParameters
             .WithDescription("DID whose labels are applied; empty means the forum's DID."),
         LabelerUrl = WithDefault(builder, "labeler-url", "")
             .WithDescription("The labeler's service URL; empty means the forum's PDS URL."),
+        PlcDirectoryUrl = WithDefault(builder, "plc-directory-url", DefaultPlcDirectoryUrl)
+            .WithDescription("PLC directory the Firehose resolves `did:plc` documents from (commit signature keys)."),
         LogLevel = WithDefault(builder, "log-level", DefaultLogLevel)
             .WithDescription("Default minimum log level of both services (Trace … Critical, None)."),
     };

@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+using AtSync.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace AtSync.Tests.Aspire;
+
+/// <summary>
+/// The Aspire dashboard as a developer sees it: <c>dotnet run --project AtSync.AppHost</c> in existing-forum mode
+/// (against the suite's MariaDB and the loopback peers), its login link opened in a real browser (Playwright driving
+/// Debian's headless chromium). The resources page shows both services Running and Healthy; the traces and structured
+/// logs pages show entries of both. Screenshots go to the test results (<see cref="ResultsDirectory"/>).
+/// </summary>
+[Collection(AspireApps.Collection)]
+public sealed partial class DashboardTests
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    private static readonly string[] Services = ["firehose", "queueworker"];
+
+    /// <summary><c>ATSYNC_TEST_RESULTS</c> (CI: artifacts/ci), else artifacts/test-results of the checkout.</summary>
+    public static string ResultsDirectory =>
+        Directory.CreateDirectory(Environment.GetEnvironmentVariable("ATSYNC_TEST_RESULTS") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(RepositoryPaths.Root, "artifacts", "test-results")).FullName;
+
+    [Fact]
+    public async Task Dashboard_shows_both_services_running_and_healthy_with_their_traces_and_logs()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: apt-get install -y chromium (.ci/run installs it)");
+        await using var forum = await ExistingForum.StartAsync();
+        var host = AppHostProcess.Start(forum.Settings());
+        IReadOnlyList<string> running;
+        try
+        {
+            var login = (await host.WaitForLineAsync(LoginLine(), TimeSpan.FromMinutes(3))).Groups["url"].Value;
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ChromiumPath,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            });
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+            page.SetDefaultTimeout(30_000);
+
+            // The login link sets the dashboard's auth cookie and lands on the resources page.
+            await page.GotoAsync(login);
+            foreach (var name in Services)
+            {
+                await WaitForRowAsync(page, name, row => row.Contains("Running", StringComparison.Ordinal) && !Regex.IsMatch(row, "Unhealthy|Starting|Waiting"),
+                    "Running and Healthy", host);
+            }
+            // The details panel of each resource names its health state.
+            foreach (var name in Services)
+            {
+                await page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = name }).First.ClickAsync();
+                await Expect(page.GetByText("Healthy", new PageGetByTextOptions { Exact = true }).First, $"{name}'s health state Healthy", page, host);
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, $"dashboard-resources-{name}.png"), FullPage = true });
+                await page.Keyboard.PressAsync("Escape");
+            }
+            await page.GotoAsync(new Uri(new Uri(login), "/").ToString());
+            await WaitForRowAsync(page, "queueworker", row => row.Contains("Running", StringComparison.Ordinal), "Running", host);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, "dashboard-resources.png"), FullPage = true });
+
+            foreach (var (path, what) in new[] { ("/traces", "traces"), ("/structuredlogs", "structured logs") })
+            {
+                await page.GotoAsync(new Uri(new Uri(login), path).ToString());
+                foreach (var name in Services)
+                {
+                    await WaitForRowAsync(page, name, _ => true, $"an entry in {what}", host, reload: true);
+                }
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, $"dashboard{path.Replace('/', '-')}.png"), FullPage = true });
+            }
+
+            running = host.RunningChildren();
+            Assert.Contains(running, p => p.StartsWith("AtSync.Firehose", StringComparison.Ordinal));
+            Assert.Contains(running, p => p.StartsWith("AtSync.QueueWorker", StringComparison.Ordinal));
+            Assert.True(await host.InterruptAsync(TimeSpan.FromSeconds(60)), "dotnet run did not stop on Ctrl+C:\n" + host.Output);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        // Ctrl+C stopped the AppHost, DCP and both services.
+        await AppHostRunTests.Eventually(() => Task.FromResult(host.RunningChildren().Count == 0),
+            "left behind after Ctrl+C: " + string.Join(", ", host.RunningChildren()), CancellationToken.None, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Waits until a grid row naming <paramref name="name"/> satisfies <paramref name="condition"/> (its text).</summary>
+    private static async Task WaitForRowAsync(IPage page, string name, Func<string, bool> condition, string what, AppHostProcess host, bool reload = false)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var rows = page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = name });
+            foreach (var row in await rows.AllAsync())
+            {
+                last = (await row.InnerTextAsync()).ReplaceLineEndings(" ");
+                if (condition(last)) return;
+            }
+            await Task.Delay(1000);
+            if (reload) await page.ReloadAsync();
+        }
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, $"dashboard-failed-{name}.png"), FullPage = true });
+        Assert.Fail($"the dashboard ({page.Url}) shows no row of {name} with {what}; last row: '{last}'\npage:\n{await page.InnerTextAsync("body")}\nAppHost:\n{host.Output}");
+    }
+
+    private static async Task Expect(ILocator locator, string what, IPage page, AppHostProcess host)
+    {
+        try
+        {
+            await locator.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the dashboard shows no {what}\npage:\n{await page.InnerTextAsync("body")}\nAppHost:\n{host.Output}");
+        }
+    }
+
+    [GeneratedRegex(@"Login to the dashboard at (?<url>http://localhost:\d+/login\?t=[0-9a-f]+)")]
+    private static partial Regex LoginLine();
+}
