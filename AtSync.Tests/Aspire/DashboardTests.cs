@@ -84,7 +84,7 @@ public sealed partial class DashboardTests
 
         // Ctrl+C stopped the AppHost, DCP and both services.
         await AppHostRunTests.Eventually(() => Task.FromResult(host.RunningChildren().Count == 0),
-            "left behind after Ctrl+C: " + string.Join(", ", host.RunningChildren()), CancellationToken.None, TimeSpan.FromSeconds(30));
+            () => "left behind after Ctrl+C: " + string.Join(", ", host.RunningChildren()), CancellationToken.None, TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Waits until a grid row naming <paramref name="name"/> satisfies <paramref name="condition"/> (its text).</summary>
