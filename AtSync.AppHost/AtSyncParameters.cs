@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace AtSync.AppHost;
 
 /// <summary>
@@ -60,9 +62,16 @@ internal sealed class AtSyncParameters
             .WithDescription("Default minimum log level of both services (Trace … Critical, None)."),
     };
 
-    /// <summary>A plain parameter read from <c>Parameters:&lt;name&gt;</c>, with a default when it is not configured.</summary>
+    /// <summary>
+    /// A plain parameter read from <c>Parameters:&lt;name&gt;</c> (or, as Aspire reads its own parameters, with the dashes
+    /// as underscores: environment <c>Parameters__relay_url</c>), with a default when it is not configured.
+    /// </summary>
     /// <remarks><c>AddParameter(name, value)</c> would ignore configuration altogether; this one lets it override.</remarks>
     public static IResourceBuilder<ParameterResource> WithDefault(IDistributedApplicationBuilder builder, string name, string defaultValue) =>
-        builder.AddParameter(name, () => builder.Configuration[$"Parameters:{name}"] ?? defaultValue)
+        builder.AddParameter(name, () => Configured(builder.Configuration, $"Parameters:{name}") ?? defaultValue)
             .WithAnnotation(new ParameterDefaultAnnotation());
+
+    /// <summary>Aspire's own lookup of a parameter's key: the exact key, then dashes as underscores (environment variables).</summary>
+    public static string? Configured(IConfiguration configuration, string key) =>
+        configuration[key] is { Length: > 0 } value ? value : configuration[key.Replace('-', '_')];
 }

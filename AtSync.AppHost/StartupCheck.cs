@@ -65,7 +65,7 @@ internal static class StartupCheck
         }
         var missing = builder.Resources.OfType<ParameterResource>()
             .Where(p => !p.IsConnectionString && !p.Annotations.OfType<ParameterDefaultAnnotation>().Any())
-            .Where(p => string.IsNullOrEmpty(Configured(builder.Configuration, $"Parameters:{p.Name}")))
+            .Where(p => string.IsNullOrEmpty(AtSyncParameters.Configured(builder.Configuration, $"Parameters:{p.Name}")))
             .Select(p => p.Name)
             .ToList();
         if (missing.Count == 0)
@@ -88,10 +88,6 @@ internal static class StartupCheck
         return $"{Prefix}the https launch profile needs the ASP.NET Core development certificate, and there is none: " +
             "create it with `dotnet dev-certs https --trust`, or run the default http profile (dotnet run --project AtSync.AppHost --launch-profile http)";
     }
-
-    /// <summary>Aspire's own lookup: the exact key, then dashes as underscores (environment variables).</summary>
-    private static string? Configured(IConfiguration configuration, string key) =>
-        configuration[key] is { Length: > 0 } value ? value : configuration[key.Replace('-', '_')];
 
     private static bool HasDevelopmentCertificate()
     {

@@ -81,6 +81,16 @@ public sealed class AppHostModelTests
         }
     }
 
+    [Fact]
+    public async Task Plain_parameters_read_the_environment_spelling_with_underscores()
+    {
+        // Environment variables cannot hold dashes in every shell: Parameters__relay_url is Parameters:relay-url.
+        var settings = AppHostFactory.ExistingForumSettings();
+        settings["Parameters:relay_url"] = "ws://127.0.0.1:1/xrpc/com.atproto.sync.subscribeRepos";
+        await using var builder = await AppHostFactory.RunModeAsync(settings);
+        Assert.Equal(settings["Parameters:relay_url"], await Resource<ParameterResource>(builder, "relay-url").GetValueAsync(CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}" })]
     [InlineData("queueworker", new[] { "FORUM_PDS_ACCESS_TOKEN={forum-pds-access-token.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
