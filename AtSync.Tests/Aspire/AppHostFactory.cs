@@ -5,7 +5,7 @@ using Aspire.Hosting.Testing;
 namespace AtSync.Tests.Aspire;
 
 /// <summary>Builders of the real AppHost (<c>Projects.AtSync_AppHost</c>) for the model, publish and run tests.</summary>
-internal static class AppHostFactory
+public static class AppHostFactory
 {
 #if ATSYNC_FULL_STACK
     public static readonly bool HasFullStack = true;

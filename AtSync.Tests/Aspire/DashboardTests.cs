@@ -53,10 +53,12 @@ public sealed partial class DashboardTests
             // The details panel of each resource names its health state.
             foreach (var name in Services)
             {
-                await page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = name }).First.ClickAsync();
-                await Expect(page.GetByText("Healthy", new PageGetByTextOptions { Exact = true }).First, $"{name}'s health state Healthy", page, host);
+                await page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = name }).First
+                    .GetByText(name, new LocatorGetByTextOptions { Exact = true }).First.ClickAsync();
+                await Expect(page.GetByText($"Project: {name}", new PageGetByTextOptions { Exact = true }).First, $"the details of {name}", page, host);
+                await WaitForRowAsync(page, "Health state", row => row.Contains("Healthy", StringComparison.Ordinal) && !row.Contains("Unhealthy", StringComparison.Ordinal),
+                    $"{name}'s health state Healthy", host);
                 await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, $"dashboard-resources-{name}.png"), FullPage = true });
-                await page.Keyboard.PressAsync("Escape");
             }
             await page.GotoAsync(new Uri(new Uri(login), "/").ToString());
             await WaitForRowAsync(page, "queueworker", row => row.Contains("Running", StringComparison.Ordinal), "Running", host);
@@ -115,7 +117,11 @@ public sealed partial class DashboardTests
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"the dashboard shows no {what}\npage:\n{await page.InnerTextAsync("body")}\nAppHost:\n{host.Output}");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ResultsDirectory, "dashboard-failed.png"), FullPage = true });
+            var body = await page.InnerTextAsync("body");
+            await page.GotoAsync(new Uri(new Uri(page.Url), "/structuredlogs").ToString());
+            await Task.Delay(3000);
+            Assert.Fail($"the dashboard shows no {what}\npage:\n{body}\nstructured logs:\n{await page.InnerTextAsync("body")}\nAppHost:\n{host.Output}");
         }
     }
 
