@@ -3,6 +3,8 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using AtSync.Tests.Aspire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AtSync.Benchmarks;
 
@@ -26,6 +28,7 @@ internal static class AppHostBench
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
             await using var builder = await AppHostFactory.RunModeAsync(forum.Settings(), timeout.Token);
+            builder.Services.AddLogging(logging => logging.ClearProviders()); // the numbers, not the resources' logs
             await using var app = await builder.BuildAsync(timeout.Token);
             var clock = Stopwatch.StartNew();
             await app.StartAsync(timeout.Token);
