@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace AtSync.AppHost;
 
 /// <summary>
-/// The parameters of both services: one per setting of DESIGN.md (the full stack adds its own: FullStack/ForumStack.cs).
+/// The parameters of both services: one per setting of docs/design.md (the full stack adds its own: FullStack/ForumStack.cs).
 /// Values come from configuration (<c>Parameters:&lt;name&gt;</c>: user secrets or environment <c>Parameters__&lt;name&gt;</c>;
 /// <see cref="StartupCheck"/> names a missing one before anything starts);
 /// in the Docker Compose deployment each becomes a <c>${NAME}</c> variable of the <c>.env</c> file.
@@ -32,7 +32,7 @@ internal sealed class AtSyncParameters
         ["TOKEN_ENCRYPTION_KEY_VERSION"] = DefaultKeyVersion,
         ["RELAY_URL"] = DefaultRelayUrl,
         ["LOG_LEVEL"] = DefaultLogLevel,
-        // Empty: the services then use the forum's own DID and PDS (DESIGN.md).
+        // Empty: the services then use the forum's own DID and PDS (docs/design.md).
         ["LABELER_DID"] = "",
         ["LABELER_URL"] = "",
         ["PLC_DIRECTORY_URL"] = DefaultPlcDirectoryUrl,

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
+using AtSync.Core.Forum;
 using AtSync.Core.Tokens;
 using AtSync.Firehose;
-using AtSync.Firehose.Events;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Firehose;
 using AtSync.Tests.Infrastructure;
 using AtSync.Tests.QueueWorker;
