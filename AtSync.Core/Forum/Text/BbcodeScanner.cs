@@ -9,8 +9,16 @@ namespace AtSync.Core.Forum;
 /// </summary>
 internal sealed partial class BbcodeScanner(string text, PhpbbXmlBuilder builder)
 {
+    /// <summary>
+    /// Longest attribute value (typed or taken from the content) a tag may have; a longer one leaves the tag as text.
+    /// phpBB has no such bound; without it a text of unterminated tags copies its rest once per tag.
+    /// </summary>
+    public const int MaxAttributeLength = 8192;
+
     private readonly Dictionary<string, (int SearchedFrom, int FoundAt)> _endTags = new(StringComparer.Ordinal);
     private string? _upper;
+    private (int From, int End) _lastUnquoted = (-1, -1);
+    private readonly Dictionary<char, (int SearchedFrom, int FoundAt)> _nextQuote = [];
     private int _pos;
 
     public void Scan()
@@ -68,6 +76,7 @@ internal sealed partial class BbcodeScanner(string text, PhpbbXmlBuilder builder
             endTag = CaptureEndTag(bbcodeName + suffix, definition);
             if (endTag is not null && needsContent)
             {
+                if (endTag.Pos - _pos > MaxAttributeLength) return;
                 attributes[definition.ContentAttribute!] = text[_pos..endTag.Pos];
             }
             else if (endTag is null && requireEndTag)
@@ -152,12 +161,13 @@ internal sealed partial class BbcodeScanner(string text, PhpbbXmlBuilder builder
             int backslashes;
             do
             {
-                _pos = text.IndexOf(quote, _pos + 1);
+                _pos = NextIndexOf(quote, _pos + 1);
                 if (_pos < 0) return null;
                 backslashes = 1;
                 while (text[_pos - backslashes] == '\\') backslashes++;
             }
             while (backslashes % 2 == 0);
+            if (_pos - valueStart > MaxAttributeLength) return null;
             var value = text[valueStart.._pos];
             _pos++;
             return value.Contains('\\')
@@ -166,8 +176,11 @@ internal sealed partial class BbcodeScanner(string text, PhpbbXmlBuilder builder
                 : value;
         }
         var start = _pos;
-        _pos = UnquotedValueEnd(start);
-        return text[start.._pos];
+        // A scan from inside an earlier value walks the same path to the same end: reuse it, so a text of unterminated
+        // tags costs one pass, not one pass per tag.
+        _pos = start >= _lastUnquoted.From && start < _lastUnquoted.End ? _lastUnquoted.End : UnquotedValueEnd(start);
+        _lastUnquoted = (start, _pos);
+        return _pos - start > MaxAttributeLength ? null : text[start.._pos];
     }
 
     /// <summary>
@@ -192,6 +205,18 @@ internal sealed partial class BbcodeScanner(string text, PhpbbXmlBuilder builder
             i++;
         }
         return i;
+    }
+
+    /// <summary>The next <paramref name="c"/> at or after <paramref name="from"/>, remembered so unterminated quotes are searched once.</summary>
+    private int NextIndexOf(char c, int from)
+    {
+        if (_nextQuote.TryGetValue(c, out var known) && known.SearchedFrom <= from && (known.FoundAt < 0 || known.FoundAt >= from))
+        {
+            return known.FoundAt;
+        }
+        var at = text.IndexOf(c, from);
+        _nextQuote[c] = (from, at);
+        return at;
     }
 
     private bool IsNameEquals(int i)

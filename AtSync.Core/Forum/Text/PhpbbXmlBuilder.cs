@@ -67,7 +67,7 @@ internal sealed partial class PhpbbXmlBuilder
         }
         // The queue is sorted last-first (the next tag is at the end): insert before every tag that sorts after it.
         var i = _queue.Count;
-        while (i > 0 && TextTag.Compare(tag, _queue[i - 1]) > 0) i--;
+        while (i > 0 && TextTag.ComparePosition(tag, _queue[i - 1]) > 0) i--;
         _queue.Insert(i, tag);
         return tag;
     }
@@ -142,6 +142,13 @@ internal sealed partial class PhpbbXmlBuilder
         var definition = tag.Definition!;
         if (Count(_cntTotal, tag.Name) >= PhpbbBbcodes.TagLimit)
         {
+            tag.Invalidate();
+            return;
+        }
+        if (!tag.IsFiltered && IsDeniedWhereverFixed(definition))
+        {
+            // Filtering first would give the same verdict, but a URL filter over a long content per denied tag is
+            // quadratic on a text of nested [url]s.
             tag.Invalidate();
             return;
         }
@@ -227,6 +234,15 @@ internal sealed partial class PhpbbXmlBuilder
         return true;
     }
 
+    /// <summary>Denied here whatever fostering or closing would do: a link inside a link, anything in code, a non-item in a list.</summary>
+    private bool IsDeniedWhereverFixed(TagDefinition child)
+    {
+        if (_openTags.Count == 0) return false;
+        var parentKind = _openTags[^1].Definition!.Kind;
+        if (parentKind == TagKind.Code || (parentKind == TagKind.List && child.Kind != TagKind.ListItem)) return true;
+        return child.IsLink && _openTags.Exists(open => open.Definition!.IsLink);
+    }
+
     /// <summary>A block inside bold/italic/link: close it before the block and reopen it inside (s9e's fosterParent).</summary>
     private bool FosterParent(TextTag tag)
     {
@@ -257,7 +273,7 @@ internal sealed partial class PhpbbXmlBuilder
     private TextTag AddTagBack(TextTag tag)
     {
         var i = _queue.Count;
-        while (i > 0 && TextTag.Compare(tag, _queue[i - 1]) > 0) i--;
+        while (i > 0 && TextTag.ComparePosition(tag, _queue[i - 1]) > 0) i--;
         _queue.Insert(i, tag);
         return tag;
     }

@@ -46,10 +46,12 @@ internal sealed class TextTag(TextTagType type, string name, int pos, int len, i
     public void SetAttributes(IEnumerable<KeyValuePair<string, string>> attributes) =>
         Attributes = new SortedDictionary<string, string>(attributes.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal);
 
-    public void PairWith(TextTag end)
+    /// <summary>Pairs a start tag with an end tag, whichever of the two this is (as s9e's <c>Tag::pairWith</c>).</summary>
+    public void PairWith(TextTag other)
     {
-        EndTag = end;
-        end.StartTag = this;
+        var (start, end) = Type == TextTagType.End ? (other, this) : (this, other);
+        start.EndTag = end;
+        end.StartTag = start;
     }
 
     public void CascadeInvalidationTo(TextTag other) => (_cascade ??= []).Add(other);
@@ -73,14 +75,23 @@ internal sealed class TextTag(TextTagType type, string name, int pos, int len, i
     /// </summary>
     public static int Compare(TextTag a, TextTag b)
     {
+        var c = ComparePosition(a, b);
+        return c != 0 ? c : a.Index.CompareTo(b.Index);
+    }
+
+    /// <summary>
+    /// <see cref="Compare"/> without creation order: a tag added while processing goes before the equal ones already
+    /// waiting (s9e's <c>insertTag</c>), so the last magic end tag added is the first processed.
+    /// </summary>
+    public static int ComparePosition(TextTag a, TextTag b)
+    {
         var c = a.Pos.CompareTo(b.Pos);
         if (c != 0) return c;
         c = a.Prio.CompareTo(b.Prio);
         if (c != 0) return c;
         c = (a.Len > 0).CompareTo(b.Len > 0);
         if (c != 0) return c;
-        c = a.Len > 0 ? b.Len.CompareTo(a.Len) : ZeroWidthOrder(a).CompareTo(ZeroWidthOrder(b));
-        return c != 0 ? c : a.Index.CompareTo(b.Index);
+        return a.Len > 0 ? b.Len.CompareTo(a.Len) : ZeroWidthOrder(a).CompareTo(ZeroWidthOrder(b));
     }
 
     private static int ZeroWidthOrder(TextTag tag) => tag.Type switch

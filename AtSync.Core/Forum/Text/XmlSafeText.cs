@@ -13,7 +13,7 @@ public static class XmlSafeText
     {
         ArgumentNullException.ThrowIfNull(text);
         var i = 0;
-        while (i < text.Length && IsKept(text, i, out _)) i++;
+        while (i < text.Length && IsKept(text, i, out var pair)) i += pair ? 2 : 1;
         if (i == text.Length) return text;
 
         var builder = new StringBuilder(text.Length);
