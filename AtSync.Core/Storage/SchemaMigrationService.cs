@@ -1,3 +1,4 @@
+using AtSync.Core.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
@@ -13,27 +14,37 @@ internal sealed partial class SchemaMigrationService(
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan BlockedDelay = TimeSpan.FromSeconds(3);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = FirstDelay;
+        var backoff = new Backoff(FirstDelay, MaxDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var applied = await migrator.MigrateAsync(SchemaMigrations.All, stoppingToken).ConfigureAwait(false);
+                var applied = await migrator.MigrateAsync(SchemaMigrations.All, stoppingToken);
                 LogSchemaCurrent(applied.Count);
                 readiness.MarkReady();
                 return;
             }
+            catch (SchemaBlockedException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // One line for the operator, not one per retry; checked again every few seconds until it is fixed.
+                if (readiness.Block(ex.Message)) LogBlocked(ex.Message);
+                await Task.Delay(BlockedDelay, time, stoppingToken);
+            }
             catch (Exception ex) when (ex is MySqlException or SchemaMigrationException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
+                var delay = backoff.Next();
                 LogRetry(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", delay.TotalSeconds);
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                await Task.Delay(delay, time, stoppingToken);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]
+    private partial void LogBlocked(string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is current ({Applied} migrations applied now)")]
     private partial void LogSchemaCurrent(int applied);
