@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// Finds BBCode tags in the text the way s9e TextFormatter's BBCodes plugin does (src/Plugins/BBCodes/Parser.php):

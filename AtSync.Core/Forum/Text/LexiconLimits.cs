@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>Whether a string is within a lexicon's <c>maxLength</c> (UTF-8 bytes) and <c>maxGraphemes</c>.</summary>
 public enum LexiconLength

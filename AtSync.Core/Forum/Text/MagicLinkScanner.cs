@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// phpBB's magic URLs: s9e's Autoemail and Autolink plugins (with <c>matchWww</c>, as phpBB's factory loads them), with

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// phpBB 3.3's default BBCodes (phpBB/phpbb/textformatter/s9e/factory.php) with the attribute filters s9e applies to

@@ -1,4 +1,4 @@
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// A post's BBCode as phpBB 3.3 stores it in <c>post_text</c>: s9e TextFormatter XML for phpBB's default BBCodes

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// What phpBB's request layer does to every string a user submits (phpBB/phpbb/request/type_cast_helper.php,

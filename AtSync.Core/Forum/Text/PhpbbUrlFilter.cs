@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// s9e TextFormatter's <c>#url</c> filter (src/Parser/AttributeFilters/UrlFilter.php) with phpBB 3.3's default

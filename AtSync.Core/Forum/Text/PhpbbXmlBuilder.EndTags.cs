@@ -1,4 +1,4 @@
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 internal sealed partial class PhpbbXmlBuilder
 {

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 internal sealed partial class PhpbbXmlBuilder
 {

@@ -1,4 +1,4 @@
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// The tag processing of s9e TextFormatter's parser (src/Parser.php, the version phpBB 3.3 ships), for phpBB's

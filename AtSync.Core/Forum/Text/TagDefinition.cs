@@ -1,4 +1,4 @@
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>The s9e rule flags phpBB's default BBCodes end up with (s9e's <c>Parser::RULE_*</c>, as its rules generators set them for prosilver's templates).</summary>
 [Flags]

@@ -1,4 +1,4 @@
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>What a <see cref="TextTag"/> is in s9e TextFormatter's tag stream (its Parser\Tag types).</summary>
 internal enum TextTagType

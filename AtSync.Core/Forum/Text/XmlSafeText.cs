@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AtSync.Core.Forum;
+namespace AtSync.Core.Forum.Text;
 
 /// <summary>
 /// Text XML 1.0 can hold, as s9e TextFormatter's parser prepares it (src/Parser.php <c>reset</c>): CR and CRLF become

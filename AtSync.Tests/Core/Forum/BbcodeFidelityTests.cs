@@ -1,5 +1,4 @@
-using AtSync.Core.Forum;
-using AtSync.QueueWorker.Records;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.Tests.Core.Forum;
 

@@ -1,4 +1,4 @@
-using AtSync.Core.Forum;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.Tests.Core.Forum;
 

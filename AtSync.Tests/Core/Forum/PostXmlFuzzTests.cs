@@ -1,7 +1,6 @@
 using System.Text;
 using System.Xml.Linq;
-using AtSync.Core.Forum;
-using AtSync.QueueWorker.Records;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.Tests.Core.Forum;
 
