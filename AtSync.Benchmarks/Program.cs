@@ -14,6 +14,10 @@ switch (args.FirstOrDefault())
         return await FirehoseBench.RunAsync(args[1..]);
     case "bench-queue":
         return await QueueBench.RunAsync(args);
+#if ATSYNC_ASPIRE
+    case "bench-apphost":
+        return await AppHostBench.RunAsync(args[1..]);
+#endif
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

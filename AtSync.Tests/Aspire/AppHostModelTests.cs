@@ -1,19 +1,24 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Docker;
+using Aspire.Hosting.Testing;
 using AtSync.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AtSync.Tests.Aspire;
 
-/// <summary>The AppHost's application model: every resource, reference, wait, health check and secret flag.</summary>
+/// <summary>
+/// The AppHost's application model in existing-forum mode (<c>ConnectionStrings:phpbb</c> configured): the two services,
+/// their parameters, environment, waits and health checks, and no container at all.
+/// </summary>
 public sealed class AppHostModelTests
 {
-    private static T Resource<T>(IDistributedApplicationBuilder builder, string name) where T : IResource =>
+    private static readonly string[] SecretSettings = ["ConnectionStrings__phpbb", "FORUM_PDS_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS"];
+
+    internal static T Resource<T>(IDistributedApplicationBuilder builder, string name) where T : IResource =>
         Assert.IsType<T>(Assert.Single(builder.Resources, r => r.Name == name), exactMatch: false);
 
     /// <summary>The environment a resource gets, as manifest expressions (publish context: no value is resolved).</summary>
-    private static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource)
+    internal static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource)
     {
         var result = await ExecutionConfigurationBuilder.Create(resource)
             .WithEnvironmentVariablesConfig()
@@ -21,101 +26,78 @@ public sealed class AppHostModelTests
         return result.EnvironmentVariables.ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
+    private static Task<IDistributedApplicationTestingBuilder> ExistingForumAsync() => AppHostFactory.RunModeAsync(AppHostFactory.ExistingForumSettings());
+
     [Fact]
-    public async Task Declares_every_resource()
+    public async Task Declares_the_two_services_and_the_connection_string_and_no_container()
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        Resource<MySqlServerResource>(builder, "mysql");
-        Assert.Equal("phpbb", Resource<MySqlDatabaseResource>(builder, "phpbb-db").DatabaseName);
-        Resource<ConnectionStringResource>(builder, "phpbb");
-        var forum = Resource<ContainerResource>(builder, "forum");
-        Assert.True(forum.TryGetLastAnnotation<DockerfileBuildAnnotation>(out var dockerfile));
-        Assert.Equal(Path.Combine(RepositoryPaths.Root, "docker"), Path.TrimEndingDirectorySeparator(dockerfile.ContextPath));
-        Assert.Equal(Path.Combine(RepositoryPaths.Root, "docker", "phpbb", "Dockerfile"), dockerfile.DockerfilePath);
+        await using var builder = await ExistingForumAsync();
+        var connectionString = Resource<ParameterResource>(builder, "phpbb");
+        Assert.True(connectionString.IsConnectionString);
+        Assert.True(connectionString.Secret);
+        Assert.Equal(AppHostFactory.ModelConnectionString, await ((IResourceWithConnectionString)connectionString).GetConnectionStringAsync());
         Assert.Equal(Path.Combine(RepositoryPaths.Root, "AtSync.Firehose", "AtSync.Firehose.csproj"),
             Resource<ProjectResource>(builder, "firehose").GetProjectMetadata().ProjectPath);
         Assert.Equal(Path.Combine(RepositoryPaths.Root, "AtSync.QueueWorker", "AtSync.QueueWorker.csproj"),
             Resource<ProjectResource>(builder, "queueworker").GetProjectMetadata().ProjectPath);
+        Assert.Empty(builder.Resources.OfType<ContainerResource>());
+        Assert.DoesNotContain(builder.Resources, r => r.Name is "mysql" or "phpbb-db" or "forum" or "mysql-root-password" or "mysql-password" or "phpbb-admin-password");
     }
 
     [Theory]
-    [InlineData("mysql-root-password", true)]
-    [InlineData("mysql-password", true)]
     [InlineData("forum-pds-access-token", true)]
     [InlineData("token-encryption-keys", true)]
-    [InlineData("phpbb-admin-password", true)]
-    [InlineData("phpbb-admin-email", false)]
     [InlineData("forum-did", false)]
     [InlineData("forum-pds-url", false)]
     [InlineData("token-encryption-key-version", false)]
     [InlineData("relay-url", false)]
     [InlineData("labeler-did", false)]
     [InlineData("labeler-url", false)]
+    [InlineData("plc-directory-url", false)]
     [InlineData("log-level", false)]
     public async Task Declares_each_parameter_with_its_secret_flag(string name, bool secret)
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
+        await using var builder = await ExistingForumAsync();
         Assert.Equal(secret, Resource<ParameterResource>(builder, name).Secret);
     }
 
     [Theory]
     [InlineData("token-encryption-key-version", "v1")]
     [InlineData("relay-url", "wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos")]
+    [InlineData("plc-directory-url", "https://plc.directory")]
     [InlineData("log-level", "Information")]
     [InlineData("labeler-did", "")]
     public async Task Plain_parameters_default_and_configuration_overrides_them(string name, string expected)
     {
-        await using (var builder = await AppHostFactory.RunModeAsync())
+        await using (var builder = await ExistingForumAsync())
         {
             Assert.Equal(expected, await Resource<ParameterResource>(builder, name).GetValueAsync(CancellationToken.None));
         }
-        await using (var builder = await AppHostFactory.RunModeAsync())
+        var settings = AppHostFactory.ExistingForumSettings();
+        settings[$"Parameters:{name}"] = "configured";
+        await using (var builder = await AppHostFactory.RunModeAsync(settings))
         {
-            builder.Configuration[$"Parameters:{name}"] = "configured";
             Assert.Equal("configured", await Resource<ParameterResource>(builder, name).GetValueAsync(CancellationToken.None));
         }
     }
 
     [Fact]
-    public async Task Mysql_is_pinned_persistent_configured_and_creates_the_service_account()
+    public async Task Plain_parameters_read_the_environment_spelling_with_underscores()
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        var mysql = Resource<MySqlServerResource>(builder, "mysql");
-        Assert.True(mysql.TryGetLastAnnotation<ContainerImageAnnotation>(out var image));
-        Assert.Equal("8.4.7", image.Tag);
-        Assert.Same(Resource<ParameterResource>(builder, "mysql-root-password"), mysql.PasswordParameter);
-
-        var mounts = mysql.Annotations.OfType<ContainerMountAnnotation>().ToList();
-        Assert.Contains(mounts, m => m.Type == ContainerMountType.Volume && m.Target == "/var/lib/mysql" && m.Source == "atsync-mysql-data");
-        var config = Assert.Single(mounts, m => m.Target == "/etc/mysql/conf.d/atsync.cnf");
-        Assert.Equal(Path.Combine(RepositoryPaths.Root, "docker", "my.cnf"), config.Source);
-        var init = Assert.Single(mounts, m => m.Target!.StartsWith("/docker-entrypoint-initdb.d/", StringComparison.Ordinal));
-        Assert.Equal(Path.Combine(RepositoryPaths.Root, "docker", "init.sql"), init.Source);
-        Assert.All([config, init], m => Assert.True(m.Type == ContainerMountType.BindMount && m.IsReadOnly && File.Exists(m.Source)));
-
-        var environment = await EnvironmentAsync(mysql);
-        Assert.Equal("{mysql-root-password.value}", environment["MYSQL_ROOT_PASSWORD"]);
-        Assert.Equal("phpbb", environment["MYSQL_DATABASE"]);
-        Assert.Equal("atsync", environment["MYSQL_USER"]);
-        Assert.Equal("{mysql-password.value}", environment["MYSQL_PASSWORD"]);
-    }
-
-    [Fact]
-    public async Task Services_connect_as_the_non_root_account()
-    {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        var connectionString = Resource<ConnectionStringResource>(builder, "phpbb").ConnectionStringExpression.ValueExpression;
-        Assert.Equal("Server={mysql.bindings.tcp.host};Port={mysql.bindings.tcp.port};User ID=atsync;Password={mysql-password.value};Database=phpbb", connectionString);
+        // Environment variables cannot hold dashes in every shell: Parameters__relay_url is Parameters:relay-url.
+        var settings = AppHostFactory.ExistingForumSettings();
+        settings["Parameters:relay_url"] = "ws://127.0.0.1:1/xrpc/com.atproto.sync.subscribeRepos";
+        await using var builder = await AppHostFactory.RunModeAsync(settings);
+        Assert.Equal(settings["Parameters:relay_url"], await Resource<ParameterResource>(builder, "relay-url").GetValueAsync(CancellationToken.None));
     }
 
     [Theory]
-    [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}" })]
+    [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}" })]
     [InlineData("queueworker", new[] { "FORUM_PDS_ACCESS_TOKEN={forum-pds-access-token.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
-    public async Task Services_get_the_database_reference_and_their_settings(string name, string[] own)
+    public async Task Services_get_the_existing_database_and_their_settings(string name, string[] own)
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        var service = Resource<ProjectResource>(builder, name);
-        var environment = await EnvironmentAsync(service);
+        await using var builder = await ExistingForumAsync();
+        var environment = await EnvironmentAsync(Resource<ProjectResource>(builder, name));
         string[] shared = ["ConnectionStrings__phpbb={phpbb.connectionString}", "FORUM_DID={forum-did.value}", "FORUM_PDS_URL={forum-pds-url.value}", "LOG_LEVEL={log-level.value}", "PHPBB_TABLE_PREFIX=phpbb_"];
         foreach (var expected in shared.Concat(own))
         {
@@ -123,61 +105,46 @@ public sealed class AppHostModelTests
             Assert.True(environment.TryGetValue(key, out var actual), $"{name} gets no {key}");
             Assert.Equal(value, actual);
         }
-        // Least privilege: the Firehose gets no token secrets, and neither service gets the root password.
-        Assert.DoesNotContain(environment.Values, v => v.Contains("mysql-root-password", StringComparison.Ordinal));
-        if (name == "firehose") Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-pds-access-token", StringComparison.Ordinal));
+        // Least privilege: the Firehose gets no token secrets.
+        if (name == "firehose")
+        {
+            Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-pds-access-token", StringComparison.Ordinal));
+        }
     }
 
     [Theory]
-    [InlineData("forum")]
     [InlineData("firehose")]
     [InlineData("queueworker")]
-    public async Task Waits_for_a_healthy_database(string name)
+    public async Task No_secret_travels_in_a_plain_parameter(string name)
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        var waits = Assert.Single(builder.Resources, r => r.Name == name).Annotations.OfType<WaitAnnotation>().ToList();
-        Assert.Contains(waits, w => w.Resource.Name == "phpbb-db" && w.WaitType == WaitType.WaitUntilHealthy);
-        Assert.Contains(waits, w => w.Resource.Name == "mysql" && w.WaitType == WaitType.WaitUntilHealthy);
+        await using var builder = await ExistingForumAsync();
+        var environment = await EnvironmentAsync(Resource<ProjectResource>(builder, name));
+        var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+        var checkedSecrets = 0;
+        foreach (var (key, value) in environment)
+        {
+            var referenced = parameters.Values.Where(p => value.Contains($"{{{p.Name}.", StringComparison.Ordinal)).ToList();
+            foreach (var parameter in referenced)
+            {
+                var secret = SecretSettings.Contains(key);
+                Assert.True(parameter.Secret == secret, $"{name}: {key} comes from parameter {parameter.Name}, secret={parameter.Secret}");
+                if (secret) checkedSecrets++;
+            }
+        }
+        Assert.Equal(name == "queueworker" ? 3 : 1, checkedSecrets);
     }
 
     [Theory]
-    [InlineData("forum", "/healthz.php")]
-    [InlineData("firehose", "/health")]
-    [InlineData("queueworker", "/health")]
-    public async Task Has_an_http_health_check(string name, string path)
+    [InlineData("firehose")]
+    [InlineData("queueworker")]
+    public async Task Waits_for_nothing_and_has_an_http_health_check(string name)
     {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        var resource = Assert.IsAssignableFrom<IResourceWithEndpoints>(Assert.Single(builder.Resources, r => r.Name == name));
+        await using var builder = await ExistingForumAsync();
+        var resource = Resource<ProjectResource>(builder, name);
+        // The existing database is not a resource of this AppHost: there is nothing to wait for.
+        Assert.Empty(resource.Annotations.OfType<WaitAnnotation>());
         Assert.Contains(resource.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.UriScheme == "http");
         // WithHttpHealthCheck names its check <resource>_<endpoint>_<path>_<status>_check.
-        Assert.Contains(resource.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == $"{name}_http_{path}_200_check");
-    }
-
-    [Fact]
-    public async Task Databases_have_health_checks()
-    {
-        await using var builder = await AppHostFactory.RunModeAsync();
-        Assert.NotEmpty(Resource<MySqlServerResource>(builder, "mysql").Annotations.OfType<HealthCheckAnnotation>());
-        Assert.NotEmpty(Resource<MySqlDatabaseResource>(builder, "phpbb-db").Annotations.OfType<HealthCheckAnnotation>());
-    }
-
-    [Fact]
-    public async Task Publish_mode_adds_the_compose_environment_with_its_dashboard()
-    {
-        var output = Directory.CreateTempSubdirectory("atsync-publish-model-");
-        try
-        {
-            await using var builder = await AppHostFactory.PublishModeAsync(output.FullName);
-            var compose = Resource<DockerComposeEnvironmentResource>(builder, "compose");
-            Assert.True(compose.DashboardEnabled);
-            foreach (var name in new[] { "mysql", "forum", "firehose", "queueworker" })
-            {
-                Assert.NotEmpty(Assert.Single(builder.Resources, r => r.Name == name).Annotations.OfType<DockerComposeServiceCustomizationAnnotation>());
-            }
-        }
-        finally
-        {
-            output.Delete(recursive: true);
-        }
+        Assert.Contains(resource.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == $"{name}_http_/health_200_check");
     }
 }

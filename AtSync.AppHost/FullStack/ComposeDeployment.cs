@@ -16,7 +16,7 @@ namespace AtSync.AppHost;
 /// some restricted hosts need for container traffic) would break all three, and compose rejects it beside the
 /// <c>networks</c> Aspire writes; such a host takes an override file instead (README: Docker Compose).
 /// </remarks>
-internal sealed class ComposeDeployment(AtSyncParameters parameters)
+internal static class ComposeDeployment
 {
     // Paths relative to the AppHost project (for Aspire) and to the repository root (where the compose file lives).
     public const string MySqlConfigSource = "../docker/my.cnf";
@@ -51,7 +51,7 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
     public const string PhpbbUser = "33:33";
     public const string DotNetUser = "1654:1654";
 
-    public void MySql(DockerComposeServiceResource resource, Service service)
+    public static void MySql(DockerComposeServiceResource resource, Service service)
     {
         Harden(service, "mysql", MySqlUser);
         // TCP, not the socket: during first-start initialisation the image runs a socket-only temporary server,
@@ -63,30 +63,24 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
         }
     }
 
-    public void Phpbb(DockerComposeServiceResource resource, Service service)
+    public static void Phpbb(AtSyncParameters parameters, Service service)
     {
         Harden(service, "forum", PhpbbUser);
         service.Image = $"${{FORUM_IMAGE:-{PhpbbImageDefault}}}";
         service.Build = new Build { Context = "./docker", Dockerfile = "phpbb/Dockerfile" };
         service.Healthcheck = Check(["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", $"http://127.0.0.1:{AtSyncApplication.ContainerHttpPort}/healthz.php"], startPeriod: "90s");
-        ApplyDefaults(service);
+        ApplyDefaults(parameters, service);
     }
 
-    public void Firehose(DockerComposeServiceResource resource, Service service) => DotNetService(service, "firehose");
-
-    public void QueueWorker(DockerComposeServiceResource resource, Service service) => DotNetService(service, "queueworker");
-
-    public void Dashboard(DockerComposeServiceResource resource, Service service) => DashboardService(service);
-
-    private void DotNetService(Service service, string name)
+    public static void DotNetService(AtSyncParameters parameters, Service service, string name)
     {
         Harden(service, name, DotNetUser);
         // The images are built on an Alpine runtime base (ServiceBaseImage): busybox wget is the HTTP client.
         service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{AtSyncApplication.ContainerHttpPort}/health"], startPeriod: "30s");
-        ApplyDefaults(service);
+        ApplyDefaults(parameters, service);
     }
 
-    private static void DashboardService(Service service)
+    public static void Dashboard(Service service)
     {
         Harden(service, "compose-dashboard", user: null);
         // The dashboard image is distroless (no shell, no HTTP client): nothing in it can probe its own endpoint, so
@@ -118,7 +112,7 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
     };
 
     /// <summary>Plain variables left empty in <c>.env</c> fall back to the AppHost's defaults: <c>${VAR:-default}</c>.</summary>
-    private void ApplyDefaults(Service service)
+    private static void ApplyDefaults(AtSyncParameters parameters, Service service)
     {
         foreach (var (key, value) in service.Environment.ToList())
         {
@@ -134,7 +128,7 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
     }
 
     /// <summary>One comment per variable of the generated <c>.env</c>: what it is and how to produce it.</summary>
-    public void DescribeVariables(IDictionary<string, CapturedEnvironmentVariable> variables)
+    public static void DescribeVariables(IDictionary<string, CapturedEnvironmentVariable> variables)
     {
         // The MySQL bind mounts point at ./docker/ in the compose file itself; no host path to fill in.
         foreach (var key in variables.Keys.Where(k => k.StartsWith("MYSQL_BINDMOUNT_", StringComparison.Ordinal)).ToList())
@@ -153,10 +147,11 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
 
     public static readonly IReadOnlyDictionary<string, string> EnvironmentComments = new Dictionary<string, string>
     {
+        ["PHPBB"] = "Secret. Existing-forum mode: connection string of the forum's MySQL database for both services, e.g. Server=db.example.com;Port=3306;User ID=atsync;Password=<password>;Database=phpbb",
         ["MYSQL_ROOT_PASSWORD"] = "Secret. MySQL root password, for administration only (the services use MYSQL_PASSWORD). Generate: openssl rand -base64 24",
         ["MYSQL_PASSWORD"] = "Secret. Password of the non-root MySQL account `atsync` used by phpBB and both services (created on the first start of an empty data volume). Generate: openssl rand -base64 24",
         ["PHPBB_ADMIN_PASSWORD"] = "Secret. Password of the phpBB administrator `admin` created by the unattended install on first start (at least 6 characters). Generate: openssl rand -base64 18",
-        ["PHPBB_ADMIN_EMAIL"] = $"E-mail address of the phpBB administrator and board contact. Empty means {AtSyncParameters.DefaultAdminEmail}",
+        ["PHPBB_ADMIN_EMAIL"] = $"E-mail address of the phpBB administrator and board contact. Empty means {ForumStack.DefaultAdminEmail}",
         ["FORUM_PDS_ACCESS_TOKEN"] = "Secret. Access token of the forum's own account on its PDS (from com.atproto.server.createSession or an app password session), used by the QueueWorker for forum-level writes",
         ["TOKEN_ENCRYPTION_KEYS"] = "Secret. JSON map key version -> base64 of 32 random bytes, e.g. {\"v1\":\"<key>\"}; generate: printf '{\"v1\":\"%s\"}' \"$(openssl rand -base64 32)\"",
         ["TOKEN_ENCRYPTION_KEY_VERSION"] = "Key version for new token writes; must be a key of TOKEN_ENCRYPTION_KEYS. Empty means v1. Rotation: add the new version to TOKEN_ENCRYPTION_KEYS, set this to it, restart, let the QueueWorker re-encrypt (every refresh writes the current version), then remove the old version",
@@ -165,6 +160,7 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
         ["RELAY_URL"] = $"Relay firehose URL (ws or wss). Empty means {AtSyncParameters.DefaultRelayUrl}",
         ["LABELER_DID"] = "DID of the Ozone labeler whose labels hide or flag posts. Empty means FORUM_DID",
         ["LABELER_URL"] = "Service URL of the labeler (its com.atproto.label.subscribeLabels stream). Empty means FORUM_PDS_URL",
+        ["PLC_DIRECTORY_URL"] = $"PLC directory the Firehose resolves did:plc documents from (the signing keys of commits). Empty means {AtSyncParameters.DefaultPlcDirectoryUrl}",
         ["LOG_LEVEL"] = $"Default minimum log level of both services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
         ["FORUM_IMAGE"] = $"phpBB image of the forum service; built from ./docker by `docker compose build forum`. Empty means {PhpbbImageDefault}",
         ["FIREHOSE_IMAGE"] = "AtSync.Firehose image, pinned by tag, e.g. atsync/firehose:1.0.0; build: dotnet publish AtSync.Firehose -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/firehose -p:ContainerImageTag=1.0.0",

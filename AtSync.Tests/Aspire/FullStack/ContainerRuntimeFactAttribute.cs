@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace AtSync.Tests.Aspire;
+namespace AtSync.Tests.Aspire.FullStack;
 
 /// <summary>A fact that needs a working container runtime: skipped, with the reason, where <c>docker info</c> fails.</summary>
 public sealed class ContainerRuntimeFactAttribute : FactAttribute
@@ -9,7 +9,7 @@ public sealed class ContainerRuntimeFactAttribute : FactAttribute
 
     public ContainerRuntimeFactAttribute()
     {
-        if (Unavailable.Value is { } reason) Skip = $"{AppHostFactory.RunSkipReason}: {reason}";
+        if (Unavailable.Value is { } reason) Skip = $"{FullStackSettings.RunSkipReason}: {reason}";
     }
 
     private static string? Probe()

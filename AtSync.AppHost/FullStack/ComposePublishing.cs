@@ -1,0 +1,30 @@
+namespace AtSync.AppHost;
+
+/// <summary>
+/// <c>aspire publish</c>: the Docker Compose environment with its dashboard, and each resource as a compose service
+/// (<see cref="ComposeDeployment"/>). In existing-forum mode the file holds the two services and the dashboard only.
+/// Needs Aspire.Hosting.Docker.
+/// </summary>
+internal static class ComposePublishing
+{
+    public const string DashboardImage = "mcr.microsoft.com/dotnet/aspire-dashboard";
+    public const string DashboardImageTag = "13.6.5";
+    public const int DashboardPublishedPort = 18888;
+
+    public static void Add(
+        IDistributedApplicationBuilder builder,
+        AtSyncParameters parameters,
+        IResourceBuilder<ProjectResource> firehose,
+        IResourceBuilder<ProjectResource> queueWorker)
+    {
+        builder.AddDockerComposeEnvironment("compose")
+            .WithDashboard(dashboard => dashboard
+                .WithImage(DashboardImage, DashboardImageTag)
+                .WithHostPort(DashboardPublishedPort)
+                .PublishAsDockerComposeService((resource, service) => ComposeDeployment.Dashboard(service)))
+            .ConfigureEnvFile(ComposeDeployment.DescribeVariables);
+
+        firehose.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "firehose"));
+        queueWorker.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "queueworker"));
+    }
+}

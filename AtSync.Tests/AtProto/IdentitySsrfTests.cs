@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using AtSync.AtProto.Identity;
+using AtSync.AtProto.Syntax;
+
+namespace AtSync.Tests.AtProto;
+
+/// <summary>did:web documents on loopback: refused before any connection unless the host is allowed by name; redirects never followed.</summary>
+public sealed class IdentitySsrfTests
+{
+    [Fact]
+    public async Task A_did_web_on_loopback_is_refused_and_the_server_sees_no_connection()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var http = new HttpClient(IdentityHttpHandler.Create()) { Timeout = TimeSpan.FromSeconds(5) };
+        var resolver = new DidResolver(http, new DidResolverOptions { DidWebScheme = "http" });
+
+        var error = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(Did.Parse($"did:web:127.0.0.1%3A{port}")));
+        Assert.Equal(DidResolutionError.Unavailable, error.Error);
+        Assert.False(listener.Pending(), "the loopback server was connected to");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.16.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("224.0.0.1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("ff02::1", false)]
+    [InlineData("::ffff:127.0.0.1", false)]
+    [InlineData("93.184.216.34", true)]
+    [InlineData("2606:4700::1111", true)]
+    public void Only_public_unicast_addresses_are_reachable(string address, bool reachable) =>
+        Assert.Equal(reachable, PublicAddresses.IsPublic(IPAddress.Parse(address)));
+
+    [Fact]
+    public async Task An_allowed_host_is_reached_but_a_redirect_is_not_followed()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var served = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var buffer = new byte[4096];
+            _ = await stream.ReadAsync(buffer);
+            var reply = "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+            await stream.WriteAsync(reply);
+        });
+        using var http = new HttpClient(IdentityHttpHandler.Create(["127.0.0.1"])) { Timeout = TimeSpan.FromSeconds(5) };
+        var resolver = new DidResolver(http, new DidResolverOptions { DidWebScheme = "http" });
+
+        var error = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(Did.Parse($"did:web:127.0.0.1%3A{port}")));
+        await served;
+        Assert.Equal(HttpStatusCode.Found, error.StatusCode);
+    }
+}
