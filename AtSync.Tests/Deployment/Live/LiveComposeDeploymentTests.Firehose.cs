@@ -114,7 +114,7 @@ public sealed partial class LiveComposeDeploymentTests
         var posts = await DeploymentDatabase.CountAsync(reference.ConnectionString, $"SELECT COUNT(*) FROM {reference.Tables.Posts}");
         var deployed = await DeploymentDatabase.CountAsync(deployment.RootConnectionString, $"SELECT COUNT(*) FROM {tables.Posts}");
         var duplicated = await DeploymentDatabase.CountAsync(deployment.RootConnectionString,
-            $"SELECT COUNT(*) FROM (SELECT at_uri FROM {tables.Posts} GROUP BY at_uri HAVING COUNT(*) > 1) d");
+            $"SELECT COUNT(*) FROM (SELECT at_uri FROM {tables.Posts} WHERE at_uri IS NOT NULL GROUP BY at_uri HAVING COUNT(*) > 1) d");
         _figures.Info("forum posts from the relay (clean single pass)", posts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _figures.Count("posts lost (clean pass − deployment)", Math.Max(0, posts - deployed), 0);
         _figures.Count("posts duplicated (same AT-URI twice)", duplicated, 0);
