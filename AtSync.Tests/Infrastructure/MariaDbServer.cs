@@ -268,9 +268,7 @@ public sealed class MariaDbServer : IAsyncDisposable
 
     private static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return LoopbackPorts.Next();
     }
 }
 

@@ -166,9 +166,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public static int FreeLoopbackPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return LoopbackPorts.Next();
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
