@@ -1,7 +1,7 @@
 namespace AtSync.AppHost;
 
 /// <summary>
-/// The AppHost's parameters: one per setting of DESIGN.md. Values come from configuration
+/// The AppHost's parameters: one per setting of docs/design.md. Values come from configuration
 /// (<c>Parameters:&lt;name&gt;</c>: user secrets, environment <c>Parameters__&lt;name&gt;</c>, or the dashboard's prompt);
 /// in the Docker Compose deployment each becomes a <c>${NAME}</c> variable of the <c>.env</c> file.
 /// </summary>
@@ -33,7 +33,7 @@ internal sealed class AtSyncParameters
         ["RELAY_URL"] = DefaultRelayUrl,
         ["LOG_LEVEL"] = DefaultLogLevel,
         ["PHPBB_ADMIN_EMAIL"] = DefaultAdminEmail,
-        // Empty: the services then use the forum's own DID and PDS (DESIGN.md).
+        // Empty: the services then use the forum's own DID and PDS (docs/design.md).
         ["LABELER_DID"] = "",
         ["LABELER_URL"] = "",
     };

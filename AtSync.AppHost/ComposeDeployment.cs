@@ -43,7 +43,7 @@ internal sealed class ComposeDeployment(AtSyncParameters parameters)
         ["compose-dashboard"] = ("0.5", "512m"),
     };
 
-    /// <summary>Graceful shutdown budget: SIGTERM, then SIGKILL after this (DESIGN.md: under 30 s).</summary>
+    /// <summary>Graceful shutdown budget: SIGTERM, then SIGKILL after this (docs/design.md: under 30 s).</summary>
     public const string StopGracePeriod = "30s";
 
     /// <summary>Non-root users: MySQL's <c>mysql</c> (999), Debian's <c>www-data</c> (33), .NET images' <c>app</c> (1654).</summary>

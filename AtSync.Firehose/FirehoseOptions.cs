@@ -42,7 +42,7 @@ public sealed class FirehoseOptions
     /// <summary>Health: unhealthy when no message arrived for this long.</summary>
     public TimeSpan MessageStaleAfter { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Health: unhealthy when the cursor was not saved for this long (alert threshold of DESIGN.md).</summary>
+    /// <summary>Health: unhealthy when the cursor was not saved for this long (alert threshold of docs/design.md).</summary>
     public TimeSpan CursorStaleAfter { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Read events from this capture file instead of the relay (<c>[uint32 LE length][frame]…</c>, optionally zstd).</summary>

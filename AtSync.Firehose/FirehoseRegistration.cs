@@ -2,7 +2,8 @@ using AtSync.AtProto.Identity;
 using AtSync.Core.Settings;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Health;
-using AtSync.Firehose.Storage;
+using AtSync.Firehose.Apply;
+using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ public static class FirehoseRegistration
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<FirehoseMetrics>();
         builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();
-        // DID documents are fetched within a short budget before a batch (ForumCommitSignatures, HandleDirectory), so this client fails fast
+        // DID documents are fetched within a short budget before a batch (Verify/: CommitSignatures, AuthorHandles), so this client fails fast
         // instead of going through the default retry pipeline.
         builder.Services.AddSingleton<IDidResolver>(services => new DidResolver(
             new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -50,16 +51,18 @@ public static class FirehoseRegistration
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(services => new RepoSignatureChecker(
             services.GetRequiredService<IDidResolver>(), timeProvider: services.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<ForumCommitSignatures>();
+        builder.Services.AddSingleton<CommitSignatures>();
         builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();
-        builder.Services.AddSingleton<HandleDirectory>();
+        builder.Services.AddSingleton<AuthorHandles>();
+        builder.Services.AddSingleton<BatchVerifier>();
         builder.Services.AddSingleton(services =>
         {
             var forum = services.GetRequiredService<IOptions<ForumOptions>>().Value;
             var network = services.GetRequiredService<IOptions<NetworkOptions>>().Value;
             return new FirehoseIdentity(forum.Did, network.LabelerDid);
         });
-        builder.Services.AddSingleton<ForumStore>();
+        builder.Services.AddSingleton<BatchWriter>();
+        builder.Services.AddSingleton<HideLabelExpiry>();
         builder.Services.AddSingleton<FirehoseStreams>();
         builder.Services.AddHostedService<FirehoseWorker>();
 

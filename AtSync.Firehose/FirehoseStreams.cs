@@ -1,8 +1,9 @@
 using AtSync.Core.Settings;
+using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest;
 using AtSync.Firehose.Processing;
-using AtSync.Firehose.Storage;
+using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Options;
 
 namespace AtSync.Firehose;
@@ -14,7 +15,8 @@ namespace AtSync.Firehose;
 public sealed class FirehoseStreams(
     IOptions<FirehoseOptions> firehoseOptions,
     IOptions<NetworkOptions> networkOptions,
-    ForumStore store,
+    BatchVerifier verifier,
+    BatchWriter writer,
     IStreamDecoder decoder,
     FirehoseMetrics metrics,
     TimeProvider time,
@@ -38,7 +40,7 @@ public sealed class FirehoseStreams(
             ? new WebSocketFrameSource(StreamUrl(networkOptions.Value.RelayUrl, SubscribeReposPath), Repo, options, metrics, time,
                 loggers.CreateLogger<WebSocketFrameSource>())
             : new CaptureFileSource(options.ReplayFile, Repo, options, time, loggers.CreateLogger<CaptureFileSource>());
-        return new StreamProcessor(RepoService, source, decoder.DecodeRepoFrame, store, Repo, options, metrics, time,
+        return new StreamProcessor(RepoService, source, decoder.DecodeRepoFrame, verifier, writer, Repo, options, metrics, time,
             loggers.CreateLogger<StreamProcessor>());
     }
 
@@ -52,7 +54,7 @@ public sealed class FirehoseStreams(
         }
         var source = new WebSocketFrameSource(StreamUrl(networkOptions.Value.LabelerUrl, SubscribeLabelsPath), Labels, options, metrics, time,
             loggers.CreateLogger<WebSocketFrameSource>());
-        return new StreamProcessor(LabelService, source, decoder.DecodeLabelFrame, store, Labels, options, metrics, time,
+        return new StreamProcessor(LabelService, source, decoder.DecodeLabelFrame, verifier, writer, Labels, options, metrics, time,
             loggers.CreateLogger<StreamProcessor>());
     }
 

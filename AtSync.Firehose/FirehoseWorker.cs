@@ -1,17 +1,17 @@
 using AtSync.Core.Storage;
-using AtSync.Firehose.Storage;
+using AtSync.Firehose.Apply;
 
 namespace AtSync.Firehose;
 
 /// <summary>Runs the Firehose's streams once the schema is current; stops them (flushing their batches) on shutdown.</summary>
 internal sealed partial class FirehoseWorker(
-    FirehoseStreams streams, ForumStore store, DatabaseReadiness readiness, TimeProvider time, ILogger<FirehoseWorker> logger) : BackgroundService
+    FirehoseStreams streams, HideLabelExpiry expiry, DatabaseReadiness readiness, TimeProvider time, ILogger<FirehoseWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await readiness.WaitAsync(stoppingToken).ConfigureAwait(false);
+            await readiness.WaitAsync(stoppingToken);
         }
         catch (OperationCanceledException)
         {
@@ -25,7 +25,7 @@ internal sealed partial class FirehoseWorker(
         }
         try
         {
-            await Task.WhenAll(runs).ConfigureAwait(false);
+            await Task.WhenAll(runs);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -38,11 +38,11 @@ internal sealed partial class FirehoseWorker(
         using var timer = new PeriodicTimer(streams.Options.LabelExpirySweep, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    var changed = await store.ExpireHideLabelsAsync(time.GetUtcNow().ToUnixTimeSeconds(), stoppingToken).ConfigureAwait(false);
+                    var changed = await expiry.ExpireAsync(time.GetUtcNow().ToUnixTimeSeconds(), stoppingToken);
                     if (changed > 0) LogExpired(changed);
                 }
                 catch (MySqlConnector.MySqlException ex)

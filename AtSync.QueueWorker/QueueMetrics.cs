@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AtSync.Core.Forum;
 using AtSync.QueueWorker.Queue;
 
 namespace AtSync.QueueWorker;
@@ -34,20 +35,13 @@ public sealed class QueueMetrics
     public void SetDepth(QueueStore.Depth depth) => Volatile.Write(ref _depth, depth);
 
     public void Processed(QueueOperation operation, string result) =>
-        _processed.Add(1, new KeyValuePair<string, object?>("operation", Name(operation)), new KeyValuePair<string, object?>("result", result));
+        _processed.Add(1, new KeyValuePair<string, object?>("operation", operation.ToSql()), new KeyValuePair<string, object?>("result", result));
 
     public void Failed(string reason) => _failed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void WriteDuration(QueueOperation operation, TimeSpan elapsed, bool success) =>
-        _writeDuration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("operation", Name(operation)),
+        _writeDuration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation.ToSql()),
             new KeyValuePair<string, object?>("success", success));
 
     public void TokenRefreshed(string result) => _refreshes.Add(1, new KeyValuePair<string, object?>("result", result));
-
-    private static string Name(QueueOperation operation) => operation switch
-    {
-        QueueOperation.Create => "create",
-        QueueOperation.Update => "update",
-        _ => "delete",
-    };
 }

@@ -30,6 +30,8 @@ public static class QueueWorkerRegistration
         builder.Services.TryAddSingleton<QueueStore>();
         builder.Services.TryAddSingleton<PostSource>();
         builder.Services.TryAddSingleton<UserSessions>();
+        builder.Services.TryAddSingleton<WritePlanner>();
+        builder.Services.TryAddSingleton<PdsWriter>();
         builder.Services.TryAddSingleton<QueueProcessor>();
         builder.Services.TryAddSingleton<WorkerHeartbeat>();
         builder.Services.AddHostedService<QueueWorkerService>();

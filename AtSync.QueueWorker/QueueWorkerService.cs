@@ -1,3 +1,4 @@
+using AtSync.Core.Resilience;
 using AtSync.Core.Storage;
 using AtSync.QueueWorker.Queue;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,7 @@ public sealed partial class QueueWorkerService(
     {
         try
         {
-            await readiness.WaitAsync(stoppingToken).ConfigureAwait(false);
+            await readiness.WaitAsync(stoppingToken);
         }
         catch (OperationCanceledException)
         {
@@ -36,7 +37,7 @@ public sealed partial class QueueWorkerService(
         using var abort = new CancellationTokenSource();
         await using var _ = stoppingToken.Register(() => abort.CancelAfter(o.ShutdownGrace));
         var nextHousekeeping = DateTimeOffset.MinValue;
-        var failureDelay = TimeSpan.FromSeconds(1);
+        var failures = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         LogStarted(o.BatchSize, o.MaxConcurrentWrites);
 
         while (!stoppingToken.IsCancellationRequested)
@@ -47,33 +48,34 @@ public sealed partial class QueueWorkerService(
                 var now = time.GetUtcNow();
                 if (now >= nextHousekeeping)
                 {
-                    await HousekeepingAsync(now, stoppingToken).ConfigureAwait(false);
+                    await HousekeepingAsync(now, stoppingToken);
                     nextHousekeeping = now + o.HousekeepingInterval;
                 }
-                await store.RecoverExpiredLeasesAsync(now, stoppingToken).ConfigureAwait(false);
-                var result = await processor.ProcessBatchAsync(abort.Token).ConfigureAwait(false);
-                failureDelay = TimeSpan.FromSeconds(1);
+                await store.RecoverExpiredLeasesAsync(now, stoppingToken);
+                var result = await processor.ProcessBatchAsync(abort.Token);
+                failures.Reset();
                 if (result.Claimed == 0)
                 {
-                    await Task.Delay(o.PollInterval, time, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(o.PollInterval, time, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
-            catch (Exception ex) when (ex is MySqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
+            // Any database error keeps the loop alive (a schema or permission problem may be fixed while it waits).
+            catch (Exception ex) when (ex is MySqlException or OperationCanceledException || MySqlErrors.IsTransient(ex))
             {
-                LogLoopFailure(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", failureDelay.TotalSeconds);
+                var delay = failures.Next();
+                LogLoopFailure(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", delay.TotalSeconds);
                 try
                 {
-                    await Task.Delay(failureDelay, time, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(delay, time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
-                failureDelay = TimeSpan.FromTicks(Math.Min(failureDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
         }
         LogStopped();
@@ -81,9 +83,9 @@ public sealed partial class QueueWorkerService(
 
     private async Task HousekeepingAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var purged = await store.PurgeDeadLettersAsync(now - options.Value.DeadLetterRetention, cancellationToken).ConfigureAwait(false);
+        var purged = await store.PurgeDeadLettersAsync(now - options.Value.DeadLetterRetention, cancellationToken);
         if (purged > 0) LogPurged(purged);
-        metrics.SetDepth(await store.CountAsync(cancellationToken).ConfigureAwait(false));
+        metrics.SetDepth(await store.CountAsync(cancellationToken));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue worker started (batch {BatchSize}, {Concurrency} writes at once)")]

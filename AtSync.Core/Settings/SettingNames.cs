@@ -1,6 +1,6 @@
 namespace AtSync.Core.Settings;
 
-/// <summary>The environment/configuration keys of DESIGN.md's configuration section: one home for each name.</summary>
+/// <summary>The environment/configuration keys of docs/design.md's configuration section: one home for each name.</summary>
 public static class SettingNames
 {
     public const string ConnectionStringName = "phpbb";

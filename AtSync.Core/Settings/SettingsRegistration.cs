@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace AtSync.Core.Settings;
 
 /// <summary>
-/// Registers the typed settings a service needs, each bound from the flat environment names of DESIGN.md
+/// Registers the typed settings a service needs, each bound from the flat environment names of docs/design.md
 /// and validated when the host starts (<see cref="ServiceRunner"/> turns failures into one line).
 /// </summary>
 public static class SettingsRegistration

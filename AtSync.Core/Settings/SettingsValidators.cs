@@ -68,7 +68,7 @@ internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
     }
 }
 
-/// <summary>Fills the labeler settings from the forum's when they are not given (DESIGN.md: "default to the forum's").</summary>
+/// <summary>Fills the labeler settings from the forum's when they are not given (docs/design.md: "default to the forum's").</summary>
 /// <remarks>Reads the forum's raw settings, not the validated <see cref="ForumOptions"/>: a bad forum setting is reported
 /// by its own validator, and must not hide the network settings' own failures.</remarks>
 internal sealed class NetworkOptionsDefaults(IConfiguration configuration) : IPostConfigureOptions<NetworkOptions>

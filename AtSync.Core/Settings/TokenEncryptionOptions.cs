@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace AtSync.Core.Settings;
 
-/// <summary>Keys for the users' PDS tokens at rest (format in DESIGN.md).</summary>
+/// <summary>Keys for the users' PDS tokens at rest (format in docs/design.md).</summary>
 public sealed class TokenEncryptionOptions
 {
     /// <summary>Secret: a JSON map of key version → base64 of 32 bytes.</summary>

@@ -1,3 +1,4 @@
+using AtSync.Core.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
@@ -16,21 +17,21 @@ internal sealed partial class SchemaMigrationService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = FirstDelay;
+        var backoff = new Backoff(FirstDelay, MaxDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var applied = await migrator.MigrateAsync(SchemaMigrations.All, stoppingToken).ConfigureAwait(false);
+                var applied = await migrator.MigrateAsync(SchemaMigrations.All, stoppingToken);
                 LogSchemaCurrent(applied.Count);
                 readiness.MarkReady();
                 return;
             }
             catch (Exception ex) when (ex is MySqlException or SchemaMigrationException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
+                var delay = backoff.Next();
                 LogRetry(ex.GetType().Name, ex is MySqlException mysql ? mysql.ErrorCode.ToString() : "-", delay.TotalSeconds);
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                await Task.Delay(delay, time, stoppingToken);
             }
         }
     }

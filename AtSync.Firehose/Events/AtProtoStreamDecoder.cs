@@ -1,6 +1,6 @@
 using System.Globalization;
 using AtSync.AtProto;
-using AtSync.AtProto.DagCbor;
+using AtSync.Core.Forum;
 using Wire = AtSync.AtProto.EventStream;
 
 namespace AtSync.Firehose.Events;
@@ -56,7 +56,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         var other = 0;
         foreach (var op in commit.Ops)
         {
-            if (!op.Path.StartsWith(ForumPostRecord.CollectionPrefix, StringComparison.Ordinal))
+            if (!op.Path.StartsWith(ForumLexicon.CollectionPrefix, StringComparison.Ordinal))
             {
                 other++;
                 continue;
@@ -96,7 +96,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
             _ => ForumOp.Delete,
         };
         var cid = op.Cid?.ToString();
-        if (action == ForumOp.Delete || op.Collection != ForumPostRecord.Collection)
+        if (action == ForumOp.Delete || op.Collection != ForumLexicon.Post)
         {
             return new ForumOp(action, op.Collection, op.RecordKey, cid, null, null);
         }
@@ -106,7 +106,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
             {
                 return new ForumOp(action, op.Collection, op.RecordKey, cid, null, "record block missing from the commit");
             }
-            var (post, problem) = ReadPost(value);
+            ForumPostRecordCbor.TryRead(value, out var post, out var problem);
             return new ForumOp(action, op.Collection, op.RecordKey, cid, post, problem);
         }
         catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
@@ -114,36 +114,6 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
             return new ForumOp(action, op.Collection, op.RecordKey, cid, null, ex.Message);
         }
     }
-
-    /// <summary>Reads a <c>net.vza.forum.post</c> record; a missing required field is a problem, not an exception.</summary>
-    public static (ForumPostRecord? Post, string? Problem) ReadPost(DagCborValue value)
-    {
-        if (value.Kind != DagCborKind.Map) return (null, "record is not a map");
-        var map = value.AsMap();
-        if (map.TryGetString("$type"u8, out var type) && type != ForumPostRecord.Collection) return (null, $"record $type is {type}");
-        if (!map.TryGetString("text"u8, out var text)) return (null, "record has no text");
-        if (!map.TryGetMap("forum"u8, out var forumMap) || StrongRefOf(forumMap) is not { } forum) return (null, "record has no forum reference");
-        map.TryGetString("createdAt"u8, out var createdAt);
-        var subject = map.TryGetString("subject"u8, out var s) ? s : null;
-        StrongRef? root = null, parent = null;
-        if (map.TryGetMap("reply"u8, out var reply))
-        {
-            root = reply.TryGetMap("root"u8, out var rootMap) ? StrongRefOf(rootMap) : null;
-            parent = reply.TryGetMap("parent"u8, out var parentMap) ? StrongRefOf(parentMap) : null;
-            if (root is null) return (null, "reply has no root reference");
-        }
-        var topicType = map.TryGetString("topicType"u8, out var tt) ? tt : null;
-        return (new ForumPostRecord(text, createdAt.Length > 0 ? createdAt : null, forum, subject, root, parent, topicType,
-            Flag(map, "enableBbcode"u8), Flag(map, "enableSmilies"u8), Flag(map, "enableSignature"u8)), null);
-    }
-
-    private static bool Flag(DagCborMap map, ReadOnlySpan<byte> key) =>
-        !map.TryGetValue(key, out var value) || value.Kind != DagCborKind.Boolean || value.AsBoolean();
-
-    private static StrongRef? StrongRefOf(DagCborMap map) =>
-        map.TryGetString("uri"u8, out var uri) && uri.StartsWith("at://", StringComparison.Ordinal) && map.TryGetString("cid"u8, out var cid)
-            ? new StrongRef(uri, cid)
-            : null;
 
     private static LabelRecord Label(Wire.Label label) =>
         new(label.Src, label.Uri, label.Cid, label.Val, label.Neg, TimeOrNull(label.Cts), TimeOrNull(label.Exp));

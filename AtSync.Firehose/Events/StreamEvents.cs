@@ -1,3 +1,5 @@
+using AtSync.Core.Forum;
+
 namespace AtSync.Firehose.Events;
 
 /// <summary>
@@ -73,8 +75,6 @@ public sealed record LabelsEvent(long SeqNumber, IReadOnlyList<LabelRecord> Labe
     public override string TypeName => "labels";
 }
 
-public sealed record LabelRecord(string Src, string Uri, string? Cid, string Value, bool Negated, DateTimeOffset? Created, DateTimeOffset? Expires);
-
 /// <summary>One repository operation on a <c>net.vza.forum.*</c> collection.</summary>
 public sealed record ForumOp(string Action, string Collection, string Rkey, string? Cid, ForumPostRecord? Post, string? Problem)
 {
@@ -83,26 +83,4 @@ public sealed record ForumOp(string Action, string Collection, string Rkey, stri
     public const string Delete = "delete";
 
     public string Uri(string repo) => $"at://{repo}/{Collection}/{Rkey}";
-}
-
-/// <summary>A strong reference (<c>com.atproto.repo.strongRef</c> shape).</summary>
-public sealed record StrongRef(string Uri, string Cid);
-
-/// <summary>The fields of a <c>net.vza.forum.post</c> record the Firehose writes to phpBB.</summary>
-public sealed record ForumPostRecord(
-    string Text,
-    string? CreatedAt,
-    StrongRef Forum,
-    string? Subject,
-    StrongRef? ReplyRoot,
-    StrongRef? ReplyParent,
-    string? TopicType,
-    bool EnableBbcode = true,
-    bool EnableSmilies = true,
-    bool EnableSignature = true)
-{
-    public const string Collection = "net.vza.forum.post";
-    public const string CollectionPrefix = "net.vza.forum.";
-
-    public bool IsReply => ReplyRoot is not null;
 }

@@ -42,7 +42,7 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
         var header = new byte[4];
         while (!cancellationToken.IsCancellationRequested)
         {
-            var got = await stream.ReadAtLeastAsync(header, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            var got = await stream.ReadAtLeastAsync(header, 4, throwOnEndOfStream: false, cancellationToken);
             if (got == 0) break;
             if (got < 4)
             {
@@ -56,7 +56,7 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
                 break;
             }
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max((int)length, 1));
-            var body = await stream.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            var body = await stream.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken);
             if (body < length)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -67,7 +67,7 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
             state.MarkMessage(time.GetUtcNow());
             try
             {
-                await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                await output.WriteAsync(frame, cancellationToken);
             }
             catch
             {
@@ -88,8 +88,8 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
         foreach (var frame in frames)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)frame.Length);
-            await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-            await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(header, cancellationToken);
+            await stream.WriteAsync(frame, cancellationToken);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using AtSync.Core.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Ingest;
@@ -40,13 +41,13 @@ public sealed partial class WebSocketFrameSource(
 
     public async Task RunAsync(ChannelWriter<ReceivedFrame> output, Func<long?> resumeCursor, CancellationToken cancellationToken)
     {
-        var backoff = new ReconnectBackoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay);
+        var backoff = new Backoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay, jitter: 0.5);
         var first = true;
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!first) metrics.Reconnect(state.Name);
             first = false;
-            var outcome = await RunConnectionAsync(output, resumeCursor(), cancellationToken).ConfigureAwait(false);
+            var outcome = await RunConnectionAsync(output, resumeCursor(), cancellationToken);
             if (cancellationToken.IsCancellationRequested) break;
             if (outcome.Stable) backoff.Reset();
             var delay = backoff.Next();
@@ -54,7 +55,7 @@ public sealed partial class WebSocketFrameSource(
             LogReconnecting(state.Name, outcome.Reason, delay.TotalSeconds, backoff.Attempt);
             try
             {
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -76,7 +77,7 @@ public sealed partial class WebSocketFrameSource(
         {
             using var connectTimeout = new CancellationTokenSource(options.ConnectTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
-            await socket.ConnectAsync(url, linked.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(url, linked.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -104,7 +105,7 @@ public sealed partial class WebSocketFrameSource(
         {
             while (true)
             {
-                var frame = await ReceiveMessageAsync(socket, readToken.Token).ConfigureAwait(false);
+                var frame = await ReceiveMessageAsync(socket, readToken.Token);
                 if (frame is null)
                 {
                     reasonText = socket.CloseStatus is { } closeStatus
@@ -122,7 +123,7 @@ public sealed partial class WebSocketFrameSource(
                 }
                 try
                 {
-                    await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                    await output.WriteAsync(frame, cancellationToken);
                 }
                 catch
                 {
@@ -134,7 +135,7 @@ public sealed partial class WebSocketFrameSource(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             reasonText = "stopping";
-            await CloseQuietlyAsync(socket).ConfigureAwait(false);
+            await CloseQuietlyAsync(socket);
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested)
         {
@@ -182,11 +183,11 @@ public sealed partial class WebSocketFrameSource(
                             buffer = bigger;
                         }
                     }
-                    var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
-                        await CloseQuietlyAsync(socket).ConfigureAwait(false);
+                        await CloseQuietlyAsync(socket);
                         return null;
                     }
                     length += result.Count;
@@ -223,7 +224,7 @@ public sealed partial class WebSocketFrameSource(
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)

@@ -1,23 +1,27 @@
-using System.Threading.Channels;
+using AtSync.Core.Resilience;
+using AtSync.Core.Storage;
+using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest;
-using AtSync.Firehose.Storage;
+using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Processing;
 
 /// <summary>
-/// One stream end to end: its source fills a bounded channel; this reads frames, decodes them, skips events at or
-/// below the cursor, keeps those that concern the forum, and commits them in batches together with the stream's
-/// cursor (one transaction each). A batch that fails on a transient database error is retried until it commits
-/// (the channel fills, the socket read waits: nothing is dropped). On stop: reading stops, the current batch and its
-/// cursor are flushed.
+/// One stream end to end, in one direction: ingest (its source fills a bounded channel) → decode (skipping events at
+/// or below the cursor, keeping those that concern the forum) → verify (<see cref="BatchVerifier"/>: signature verdicts
+/// and authors' handles, into a <see cref="PreparedBatch"/>) → apply (<see cref="BatchWriter"/>: the batch and the
+/// stream's cursor in one transaction). A batch that fails on a transient database error, or while signing keys are
+/// unavailable, is retried until it commits (the channel fills, the socket read waits: nothing is dropped). On stop:
+/// reading stops, the current batch and its cursor are flushed.
 /// </summary>
 public sealed partial class StreamProcessor(
     string service,
     IFrameSource source,
     Func<ReadOnlyMemory<byte>, StreamEvent> decode,
-    ForumStore store,
+    BatchVerifier verifier,
+    BatchWriter writer,
     StreamState state,
     FirehoseOptions options,
     FirehoseMetrics metrics,
@@ -27,6 +31,9 @@ public sealed partial class StreamProcessor(
     public static readonly TimeSpan FinalFlushBudget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RetryFirst = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(30);
+
+    /// <summary>Database and directory retries of this stream: 0.2 s doubling to 30 s.</summary>
+    private static Backoff RetryBackoff() => new(RetryFirst, RetryMax);
 
     private long _processed = -1;
 
@@ -45,7 +52,7 @@ public sealed partial class StreamProcessor(
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        var stored = await LoadCursorAsync(stoppingToken).ConfigureAwait(false);
+        var stored = await LoadCursorAsync(stoppingToken);
         if (stored is { } cursor)
         {
             Interlocked.Exchange(ref _processed, cursor);
@@ -61,7 +68,7 @@ public sealed partial class StreamProcessor(
         {
             try
             {
-                await source.RunAsync(channel.Writer, () => Processed < 0 ? null : Processed, sourceStop.Token).ConfigureAwait(false);
+                await source.RunAsync(channel.Writer, () => Processed < 0 ? null : Processed, sourceStop.Token);
                 channel.Writer.TryComplete();
             }
             catch (OperationCanceledException) when (sourceStop.IsCancellationRequested)
@@ -80,7 +87,7 @@ public sealed partial class StreamProcessor(
         try
         {
             var reader = channel.Reader;
-            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(stoppingToken))
             {
                 while (reader.TryRead(out var frame))
                 {
@@ -90,11 +97,11 @@ public sealed partial class StreamProcessor(
                     }
                     if (batch.Frames >= options.BatchSize || (batch.Frames > 0 && time.GetElapsedTime(batch.StartedTimestamp) >= options.BatchMaxDelay))
                     {
-                        await FlushAsync(batch, stoppingToken).ConfigureAwait(false);
+                        await FlushAsync(batch, stoppingToken);
                     }
                 }
                 // The channel is empty: commit what we have rather than wait for more.
-                await FlushAsync(batch, stoppingToken).ConfigureAwait(false);
+                await FlushAsync(batch, stoppingToken);
             }
             LogSourceEnded(service, Processed);
             _drained.TrySetResult();
@@ -104,15 +111,15 @@ public sealed partial class StreamProcessor(
         }
         finally
         {
-            await sourceStop.CancelAsync().ConfigureAwait(false);
-            await producer.ConfigureAwait(false);
+            await sourceStop.CancelAsync();
+            await producer;
             FrameChannel.Drain(channel.Reader);
             if (batch.Frames > 0)
             {
                 using var budget = new CancellationTokenSource(FinalFlushBudget, time);
                 try
                 {
-                    await FlushAsync(batch, budget.Token).ConfigureAwait(false);
+                    await FlushAsync(batch, budget.Token);
                     LogFlushedOnStop(service, Committed ?? -1);
                 }
                 catch (OperationCanceledException)
@@ -189,11 +196,11 @@ public sealed partial class StreamProcessor(
     {
         if (batch.Frames == 0) return;
         var started = time.GetTimestamp();
-        var prepared = await PrepareWithRetryAsync(batch.Events, cancellationToken).ConfigureAwait(false);
-        var outcome = await CommitWithRetryAsync(prepared.Events, batch.Cursor, cancellationToken).ConfigureAwait(false);
+        var prepared = await VerifyAsync(batch.Events, cancellationToken);
+        var outcome = await ApplyAsync(prepared, batch.Cursor, cancellationToken);
         var now = time.GetUtcNow();
         // Commits set aside (e.g. bad signatures) are decisions: the committed cursor covers them, and they count once.
-        Merge(outcome, prepared.SetAside);
+        outcome.Add(prepared.SetAside);
         outcome.Record(metrics);
         metrics.BatchCommitted(time.GetElapsedTime(started));
         var end = time.GetTimestamp();
@@ -206,94 +213,58 @@ public sealed partial class StreamProcessor(
         batch.Clear();
     }
 
-    /// <summary>Prepares a batch; while signing keys are unavailable (a directory outage) waits and tries again.</summary>
-    private Task<PreparedBatch> PrepareWithRetryAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken) =>
-        RetryTransientAsync(
-            ct => store.PrepareAsync(events, ct),
+    /// <summary>The verify stage; while signing keys are unavailable (a directory outage) waits and tries again.</summary>
+    private Task<PreparedBatch> VerifyAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken) =>
+        TransientRetry.RunAsync(
+            ct => verifier.PrepareAsync(events, ct),
             ex => ex is SigningKeysUnavailableException,
-            (ex, delayMs) => LogKeysUnavailable(service, ex.Message, delayMs),
+            RetryBackoff(), time,
+            (ex, delay) => LogKeysUnavailable(service, ex.Message, delay.TotalMilliseconds),
             cancellationToken);
 
-    /// <summary>
-    /// Runs <paramref name="operation"/> until it succeeds, waiting 0.2 s doubling to 30 s after each failure that
-    /// <paramref name="isTransient"/> accepts; other exceptions propagate.
-    /// </summary>
-    private async Task<T> RetryTransientAsync<T>(
-        Func<CancellationToken, Task<T>> operation, Func<Exception, bool> isTransient, Action<Exception, double> logRetry, CancellationToken cancellationToken)
-    {
-        var delay = RetryFirst;
-        while (true)
-        {
-            try
-            {
-                return await operation(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (isTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                logRetry(ex, delay.TotalMilliseconds);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RetryMax.Ticks));
-            }
-        }
-    }
-
-    private async Task<BatchOutcome> CommitWithRetryAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
+    /// <summary>The apply stage, retried on transient database errors.</summary>
+    private async Task<BatchOutcome> ApplyAsync(PreparedBatch batch, long batchCursor, CancellationToken cancellationToken)
     {
         try
         {
-            return await RetryTransientAsync(
-                ct => store.ApplyAsync(service, events, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), ct),
-                ForumStore.IsTransient,
-                (ex, delayMs) => LogRetry(service, Describe(ex), delayMs),
-                cancellationToken).ConfigureAwait(false);
+            return await TransientRetry.RunAsync(
+                ct => writer.ApplyAsync(service, batch.Events, batch.Handles, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), ct),
+                MySqlErrors.IsTransient, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException && !MySqlErrors.IsTransient(ex))
         {
             // A row the database refuses: apply the events one by one so only the offending one is set aside.
-            LogBatchRejected(service, Describe(ex), events.Count);
-            return await CommitOneByOneAsync(events, batchCursor, cancellationToken).ConfigureAwait(false);
+            LogBatchRejected(service, MySqlErrors.Describe(ex), batch.Events.Count);
+            return await ApplyOneByOneAsync(batch, batchCursor, cancellationToken);
         }
     }
 
-    private async Task<BatchOutcome> CommitOneByOneAsync(IReadOnlyList<StreamEvent> events, long batchCursor, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> ApplyOneByOneAsync(PreparedBatch batch, long batchCursor, CancellationToken cancellationToken)
     {
         var total = new BatchOutcome();
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        foreach (var streamEvent in events)
+        foreach (var streamEvent in batch.Events)
         {
             var cursor = streamEvent.Seq ?? batchCursor;
             try
             {
-                Merge(total, await store.ApplyAsync(service, [streamEvent], cursor, now, cancellationToken).ConfigureAwait(false));
+                total.Add(await writer.ApplyAsync(service, [streamEvent], batch.Handles, cursor, now, cancellationToken));
             }
-            catch (Exception ex) when (ex is not OperationCanceledException && !ForumStore.IsTransient(ex))
+            catch (Exception ex) when (ex is not OperationCanceledException && !MySqlErrors.IsTransient(ex))
             {
                 LogEventRejected(ex, service, cursor, streamEvent.TypeName);
                 total.Skip(Outcomes.WriteFailed);
-                await store.ApplyAsync(service, [], cursor, now, cancellationToken).ConfigureAwait(false);
+                await writer.ApplyAsync(service, [], batch.Handles, cursor, now, cancellationToken);
             }
         }
-        Merge(total, await store.ApplyAsync(service, [], batchCursor, now, cancellationToken).ConfigureAwait(false));
+        total.Add(await writer.ApplyAsync(service, [], batch.Handles, batchCursor, now, cancellationToken));
         return total;
     }
 
-    /// <summary>Exception type and MySQL error code: never the message (it can name hosts and users).</summary>
-    private static string Describe(Exception exception) =>
-        exception is MySqlConnector.MySqlException mysql ? $"{exception.GetType().Name} {mysql.ErrorCode} ({mysql.Number})" : exception.GetType().Name;
-
-    private static void Merge(BatchOutcome into, BatchOutcome from)
-    {
-        foreach (var (k, v) in from.Applied) into.Applied[k] = into.Applied.GetValueOrDefault(k) + v;
-        foreach (var (k, v) in from.Skipped) into.Skipped[k] = into.Skipped.GetValueOrDefault(k) + v;
-        foreach (var (k, v) in from.Labels) into.Labels[k] = into.Labels.GetValueOrDefault(k) + v;
-    }
-
     private Task<long?> LoadCursorAsync(CancellationToken cancellationToken) =>
-        RetryTransientAsync(
-            ct => store.LoadCursorAsync(service, ct),
-            ForumStore.IsTransient,
-            (ex, delayMs) => LogRetry(service, Describe(ex), delayMs),
-            cancellationToken);
+        TransientRetry.RunAsync(ct => writer.LoadCursorAsync(service, ct), MySqlErrors.IsTransient, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
+
+    private void LogDatabaseRetry(Exception exception, TimeSpan delay) => LogRetry(service, MySqlErrors.Describe(exception), delay.TotalMilliseconds);
 
     private sealed class Batch
     {

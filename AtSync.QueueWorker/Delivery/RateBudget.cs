@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using AtSync.QueueWorker.Queue;
+using AtSync.Core.Forum;
 
 namespace AtSync.QueueWorker.Delivery;
 

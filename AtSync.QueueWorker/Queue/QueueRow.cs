@@ -1,11 +1,6 @@
-namespace AtSync.QueueWorker.Queue;
+using AtSync.Core.Forum;
 
-public enum QueueOperation
-{
-    Create,
-    Update,
-    Delete,
-}
+namespace AtSync.QueueWorker.Queue;
 
 /// <summary>
 /// A claimed <c>atproto_queue</c> row. <see cref="Attempts"/> already counts this attempt (the claim increments it) and
@@ -28,12 +23,4 @@ public sealed record QueueRow(
     /// second <c>createRecord</c>.
     /// </summary>
     public bool MayHaveBeenWritten => Attempts > 1;
-
-    public static QueueOperation ParseOperation(string value) => value switch
-    {
-        "create" => QueueOperation.Create,
-        "update" => QueueOperation.Update,
-        "delete" => QueueOperation.Delete,
-        _ => throw new FormatException($"Unknown queue operation '{value}'."),
-    };
 }

@@ -1,6 +1,8 @@
 using System.Data;
 using System.Text;
 using AtSync.AtProto.Syntax;
+using AtSync.Core.Forum;
+using AtSync.Core.Resilience;
 using AtSync.Core.Storage;
 using MySqlConnector;
 
@@ -38,9 +40,15 @@ public abstract record RowOutcome
 /// <c>next_retry_at</c> is its lease deadline), per-post ordering, fenced completion, lease recovery, purge, counts.
 /// Time comes from the caller's <see cref="TimeProvider"/> (unix seconds), never from the database clock.
 /// </summary>
-public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
+public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, TimeProvider time)
 {
     public const int MaxErrorLength = 1000;
+
+    private static readonly string Pending = QueueStatus.Pending.ToSql();
+    private static readonly string Processing = QueueStatus.Processing.ToSql();
+    private static readonly string DeadLetter = QueueStatus.DeadLetter.ToSql();
+    private static readonly string Synced = SyncStatus.Synced.ToSql();
+    private static readonly string FailedStatus = SyncStatus.Failed.ToSql();
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due pending rows, oldest first, skipping rows other workers hold and rows
@@ -51,9 +59,9 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         try
         {
-            return await ClaimOnceAsync(limit, now, lease, tids, cancellationToken).ConfigureAwait(false);
+            return await ClaimOnceAsync(limit, now, lease, tids, cancellationToken);
         }
-        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        catch (MySqlException ex) when (MySqlErrors.IsConflict(ex))
         {
             // Rolled back: nothing was claimed. The next loop iteration claims again.
             return [];
@@ -63,14 +71,14 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     private async Task<IReadOnlyList<QueueRow>> ClaimOnceAsync(int limit, DateTimeOffset now, TimeSpan lease, TidGenerator tids, CancellationToken cancellationToken)
     {
         var nowSeconds = now.ToUnixTimeSeconds();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
         var candidates = new List<QueueRow>();
         await using (var select = new MySqlCommand($"""
             SELECT id, operation, collection, rkey, record_data, user_did, local_id, attempts, max_attempts
             FROM {tables.Queue} FORCE INDEX (status_next_retry)
-            WHERE status = 'pending' AND next_retry_at <= @now
+            WHERE status = '{Pending}' AND next_retry_at <= @now
             ORDER BY next_retry_at, id
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
@@ -78,12 +86,12 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         {
             select.Parameters.AddWithValue("@now", nowSeconds);
             select.Parameters.AddWithValue("@limit", limit);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 candidates.Add(new QueueRow(
                     reader.GetInt64(0),
-                    QueueRow.ParseOperation(reader.GetString(1)),
+                    QueueSql.ParseOperation(reader.GetString(1)),
                     reader.GetString(2),
                     reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
@@ -95,7 +103,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         }
         if (candidates.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken);
             return [];
         }
 
@@ -107,11 +115,11 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var order = new MySqlCommand($"""
                 SELECT local_id, MIN(id) FROM {tables.Queue}
-                WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('pending', 'processing')
+                WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('{Pending}', '{Processing}')
                 GROUP BY local_id
                 """, connection, transaction);
-            await using var reader = await order.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await order.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 firstOfPost[reader.GetInt64(0)] = reader.GetInt64(1);
             }
@@ -126,27 +134,27 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             .ToList();
         if (claimed.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken);
             return [];
         }
 
-        var sql = new StringBuilder($"UPDATE {tables.Queue} SET status = 'processing', attempts = attempts + 1, next_retry_at = @lease, updated_at = @now, rkey = CASE id");
+        var sql = new StringBuilder($"UPDATE {tables.Queue} SET status = '{Processing}', attempts = attempts + 1, next_retry_at = @lease, updated_at = @now, rkey = CASE id");
         await using var update = new MySqlCommand { Connection = connection, Transaction = transaction };
         for (var i = 0; i < claimed.Count; i++)
         {
             sql.Append(" WHEN ").Append(claimed[i].Id).Append(" THEN @k").Append(i);
             update.Parameters.AddWithValue("@k" + i, claimed[i].Rkey);
         }
-        sql.Append(" ELSE rkey END WHERE id IN (").Append(string.Join(',', claimed.Select(c => c.Id))).Append(") AND status = 'pending'");
+        sql.Append(" ELSE rkey END WHERE id IN (").Append(string.Join(',', claimed.Select(c => c.Id))).Append($") AND status = '{Pending}'");
         update.CommandText = sql.ToString();
         update.Parameters.AddWithValue("@lease", (now + lease).ToUnixTimeSeconds());
         update.Parameters.AddWithValue("@now", nowSeconds);
-        var updated = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var updated = await update.ExecuteNonQueryAsync(cancellationToken);
         if (updated != claimed.Count)
         {
             throw new InvalidOperationException($"Claimed {claimed.Count} queue rows but updated {updated}: the rows were not locked.");
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken);
         return claimed;
     }
 
@@ -159,39 +167,28 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         if (results.Count == 0) return 0;
         // Concurrent batches touch neighbouring index entries (atproto_posts' unique at_uri, the queue's status index):
         // InnoDB may pick this transaction as a deadlock victim. It rolled back whole, so it is simply run again.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await FinishOnceAsync(results, now, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MySqlException ex) when (IsRetryableConflict(ex) && attempt < MaxConflictRetries)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt * attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return await TransientRetry.RunAsync(ct => FinishOnceAsync(results, now, ct), MySqlErrors.IsConflict,
+            new Backoff(ConflictRetryFirst, ConflictRetryMax, jitter: 0.5), time, onRetry: null, cancellationToken, MaxConflictRetries);
     }
 
     public const int MaxConflictRetries = 8;
-
-    /// <summary>Deadlock victim or lock wait timeout: the statement or transaction can be run again.</summary>
-    public static bool IsRetryableConflict(MySqlException ex) =>
-        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+    private static readonly TimeSpan ConflictRetryFirst = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan ConflictRetryMax = TimeSpan.FromMilliseconds(500);
 
     private async Task<int> FinishOnceAsync(IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> results, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var nowSeconds = now.ToUnixTimeSeconds();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
         // Fence: lock the rows still held with the attempt count this worker claimed them with.
         var held = new HashSet<long>();
-        var fence = new StringBuilder($"SELECT id FROM {tables.Queue} WHERE status = 'processing' AND (");
+        var fence = new StringBuilder($"SELECT id FROM {tables.Queue} WHERE status = '{Processing}' AND (");
         fence.AppendJoin(" OR ", results.Select(r => $"(id = {r.Row.Id} AND attempts = {r.Row.Attempts})")).Append(") FOR UPDATE");
         await using (var select = new MySqlCommand(fence.ToString(), connection, transaction))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) held.Add(reader.GetInt64(0));
+            while (await reader.ReadAsync(cancellationToken)) held.Add(reader.GetInt64(0));
         }
 
         var applied = results.Where(r => held.Contains(r.Row.Id)).ToList();
@@ -208,17 +205,17 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             for (var i = 0; i < published.Count; i++)
             {
                 if (i > 0) sql.Append(',');
-                sql.Append($"(@p{i}, @u{i}, @c{i}, @d{i}, @t{i}, 'synced', @now, @now)");
+                sql.Append($"(@p{i}, @u{i}, @c{i}, @d{i}, @t{i}, '{Synced}', @now, @now)");
                 upsert.Parameters.AddWithValue("@p" + i, published[i].Row.LocalId);
                 upsert.Parameters.AddWithValue("@u" + i, published[i].Done.AtUri);
                 upsert.Parameters.AddWithValue("@c" + i, published[i].Done.AtCid);
                 upsert.Parameters.AddWithValue("@d" + i, published[i].Row.UserDid);
                 upsert.Parameters.AddWithValue("@t" + i, published[i].Done.IsTopicStarter);
             }
-            sql.Append(" ON DUPLICATE KEY UPDATE at_uri = VALUES(at_uri), at_cid = VALUES(at_cid), author_did = VALUES(author_did), is_topic_starter = VALUES(is_topic_starter), sync_status = 'synced', updated_at = VALUES(updated_at)");
+            sql.Append($" ON DUPLICATE KEY UPDATE at_uri = VALUES(at_uri), at_cid = VALUES(at_cid), author_did = VALUES(author_did), is_topic_starter = VALUES(is_topic_starter), sync_status = '{Synced}', updated_at = VALUES(updated_at)");
             upsert.CommandText = sql.ToString();
             upsert.Parameters.AddWithValue("@now", nowSeconds);
-            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var unpublished = applied
@@ -227,12 +224,12 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             .ToList();
         if (unpublished.Count > 0)
         {
-            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Posts} WHERE post_id IN ({string.Join(',', unpublished)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Posts} WHERE post_id IN ({string.Join(',', unpublished)})", cancellationToken);
         }
 
         if (finished.Count > 0)
         {
-            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Queue} WHERE id IN ({string.Join(',', finished)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {tables.Queue} WHERE id IN ({string.Join(',', finished)})", cancellationToken);
         }
 
         foreach (var (row, outcome) in applied)
@@ -240,26 +237,26 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
             switch (outcome)
             {
                 case RowOutcome.Failed failed when row.Attempts >= row.MaxAttempts:
-                    await DeadLetterRowAsync(connection, transaction, row, $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterRowAsync(connection, transaction, row, $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Failed failed:
                     await SetPendingAsync(connection, transaction, row.Id, failed.RetryAt.ToUnixTimeSeconds(), attemptsDelta: 0,
-                        $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                        $"{failed.Reason}: {failed.Error}", nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Deferred deferred:
                     await SetPendingAsync(connection, transaction, row.Id, deferred.RetryAt.ToUnixTimeSeconds(), attemptsDelta: -1,
-                        deferred.Reason, nowSeconds, cancellationToken).ConfigureAwait(false);
+                        deferred.Reason, nowSeconds, cancellationToken);
                     break;
                 case RowOutcome.Released released:
                     await SetPendingAsync(connection, transaction, row.Id, nowSeconds, attemptsDelta: released.WriteStarted ? 0 : -1, null, nowSeconds,
-                        cancellationToken).ConfigureAwait(false);
+                        cancellationToken);
                     break;
                 case RowOutcome.DeadLetter dead:
-                    await DeadLetterRowAsync(connection, transaction, row, $"{dead.Reason}: {dead.Error}", nowSeconds, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterRowAsync(connection, transaction, row, $"{dead.Reason}: {dead.Error}", nowSeconds, cancellationToken);
                     break;
             }
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken);
         return applied.Count;
     }
 
@@ -269,15 +266,15 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     /// </summary>
     public async Task<int> DeadLetterUserAsync(string userDid, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'dead_letter', last_error = @reason, updated_at = @now
-            WHERE user_did = @did AND status = 'pending'
+            UPDATE {tables.Queue} SET status = '{DeadLetter}', last_error = @reason, updated_at = @now
+            WHERE user_did = @did AND status = '{Pending}'
             """, connection);
         command.Parameters.AddWithValue("@reason", Truncate(reason));
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("@did", userDid);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Rows whose worker's lease ran out (it crashed or hung) go back to <c>pending</c>; the lost attempt counts.</summary>
@@ -285,9 +282,9 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
     {
         try
         {
-            return await RecoverOnceAsync(now, cancellationToken).ConfigureAwait(false);
+            return await RecoverOnceAsync(now, cancellationToken);
         }
-        catch (MySqlException ex) when (IsRetryableConflict(ex))
+        catch (MySqlException ex) when (MySqlErrors.IsConflict(ex))
         {
             return 0; // another worker holds those rows right now; the next iteration looks again
         }
@@ -295,44 +292,44 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
 
     private async Task<int> RecoverOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'pending', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
-            WHERE status = 'processing' AND next_retry_at <= @now
+            UPDATE {tables.Queue} SET status = '{Pending}', last_error = 'lease expired: the worker holding the row stopped', updated_at = @now
+            WHERE status = '{Processing}' AND next_retry_at <= @now
             """, connection, transaction);
         command.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
-        var recovered = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var recovered = await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return recovered;
     }
 
     /// <summary>Removes dead letters last touched before <paramref name="olderThan"/>.</summary>
     public async Task<int> PurgeDeadLettersAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand(
-            $"DELETE FROM {tables.Queue} WHERE status = 'dead_letter' AND updated_at < @before", connection);
+            $"DELETE FROM {tables.Queue} WHERE status = '{DeadLetter}' AND updated_at < @before", connection);
         command.Parameters.AddWithValue("@before", olderThan.ToUnixTimeSeconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public sealed record Depth(long Pending, long Processing, long DeadLetter);
 
     public async Task<Depth> CountAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new MySqlCommand($"SELECT status, COUNT(*) FROM {tables.Queue} GROUP BY status", connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         long pending = 0, processing = 0, dead = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await reader.ReadAsync(cancellationToken))
         {
             var count = reader.GetInt64(1);
-            switch (reader.GetString(0))
+            switch (QueueSql.ParseStatus(reader.GetString(0)))
             {
-                case "pending": pending = count; break;
-                case "processing": processing = count; break;
-                case "dead_letter": dead = count; break;
+                case QueueStatus.Pending: pending = count; break;
+                case QueueStatus.Processing: processing = count; break;
+                case QueueStatus.DeadLetter: dead = count; break;
             }
         }
         return new Depth(pending, processing, dead);
@@ -342,7 +339,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         string? error, long nowSeconds, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'pending', next_retry_at = @retry, attempts = GREATEST(CAST(attempts AS SIGNED) + @delta, 0),
+            UPDATE {tables.Queue} SET status = '{Pending}', next_retry_at = @retry, attempts = GREATEST(CAST(attempts AS SIGNED) + @delta, 0),
               last_error = COALESCE(@error, last_error), updated_at = @now
             WHERE id = @id
             """, connection, transaction);
@@ -351,36 +348,36 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables)
         command.Parameters.AddWithValue("@error", error is null ? null : Truncate(error));
         command.Parameters.AddWithValue("@now", nowSeconds);
         command.Parameters.AddWithValue("@id", id);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task DeadLetterRowAsync(MySqlConnection connection, MySqlTransaction transaction, QueueRow row, string error, long nowSeconds,
         CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand($"""
-            UPDATE {tables.Queue} SET status = 'dead_letter', last_error = @error, updated_at = @now WHERE id = @id
+            UPDATE {tables.Queue} SET status = '{DeadLetter}', last_error = @error, updated_at = @now WHERE id = @id
             """, connection, transaction);
         command.Parameters.AddWithValue("@error", Truncate(error));
         command.Parameters.AddWithValue("@now", nowSeconds);
         command.Parameters.AddWithValue("@id", row.Id);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
         if (row is { LocalId: { } post, Operation: not QueueOperation.Delete })
         {
             await using var mark = new MySqlCommand($"""
-                INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, 'failed', @now, @now)
-                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, 'failed', sync_status), updated_at = VALUES(updated_at)
+                INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, '{FailedStatus}', @now, @now)
+                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, '{FailedStatus}', sync_status), updated_at = VALUES(updated_at)
                 """, connection, transaction);
             mark.Parameters.AddWithValue("@post", post);
             mark.Parameters.AddWithValue("@did", row.UserDid);
             mark.Parameters.AddWithValue("@now", nowSeconds);
-            await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await mark.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, MySqlTransaction transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(sql, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static string Truncate(string text) => text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
+using AtSync.Core.Forum;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.QueueWorker.Records;
 
@@ -16,13 +17,9 @@ public sealed class RecordBuildException(string message) : Exception(message);
 /// </summary>
 public static class PostRecordBuilder
 {
-    public const string Collection = "net.vza.forum.post";
-    public const int MaxTextBytes = 100_000;
-    public const int MaxTextGraphemes = 50_000;
-    public const int MaxSubjectBytes = 255;
-    public const int MaxSubjectGraphemes = 100;
+    public static byte[] Build(PhpbbPost post, StrongRef forum, StrongRef? root) => ForumPostRecordJson.ToUtf8(Record(post, forum, root));
 
-    public static byte[] Build(PhpbbPost post, StrongRef forum, StrongRef? root)
+    public static ForumPostRecord Record(PhpbbPost post, StrongRef forum, StrongRef? root)
     {
         ArgumentNullException.ThrowIfNull(post);
         ArgumentNullException.ThrowIfNull(forum);
@@ -32,54 +29,16 @@ public static class PostRecordBuilder
         }
 
         var text = PhpbbText.ToBbcode(post.Text, post.BbcodeUid);
-        if (Encoding.UTF8.GetByteCount(text) > MaxTextBytes || new StringInfo(text).LengthInTextElements > MaxTextGraphemes)
+        if (Encoding.UTF8.GetByteCount(text) > ForumLexicon.MaxTextBytes || new StringInfo(text).LengthInTextElements > ForumLexicon.MaxTextGraphemes)
         {
-            throw new RecordBuildException($"post {post.PostId}: text is longer than the record allows ({MaxTextBytes} bytes / {MaxTextGraphemes} graphemes)");
+            throw new RecordBuildException($"post {post.PostId}: text is longer than the record allows ({ForumLexicon.MaxTextBytes} bytes / {ForumLexicon.MaxTextGraphemes} graphemes)");
         }
 
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("$type", Collection);
-            json.WriteString("text", text);
-            json.WriteString("createdAt", DateTimeOffset.FromUnixTimeSeconds(post.PostTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-            WriteRef(json, "forum", forum);
-            if (post.IsTopicStarter)
-            {
-                json.WriteString("subject", FitSubject(post.Subject));
-                json.WriteString("topicType", TopicType(post.TopicType));
-            }
-            else
-            {
-                json.WriteStartObject("reply");
-                WriteRef(json, "root", root!);
-                WriteRef(json, "parent", root!);
-                json.WriteEndObject();
-            }
-            json.WriteBoolean("enableBbcode", post.EnableBbcode);
-            json.WriteBoolean("enableSmilies", post.EnableSmilies);
-            json.WriteBoolean("enableSignature", post.EnableSignature);
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
-
-    /// <summary>phpBB's <c>topic_type</c>: POST_NORMAL 0, POST_STICKY 1, POST_ANNOUNCE 2, POST_GLOBAL 3.</summary>
-    public static string TopicType(int phpbbTopicType) => phpbbTopicType switch
-    {
-        1 => "sticky",
-        2 => "announcement",
-        3 => "global",
-        _ => "normal",
-    };
-
-    private static void WriteRef(Utf8JsonWriter json, string name, StrongRef reference)
-    {
-        json.WriteStartObject(name);
-        json.WriteString("uri", reference.Uri);
-        json.WriteString("cid", reference.Cid);
-        json.WriteEndObject();
+        var createdAt = DateTimeOffset.FromUnixTimeSeconds(post.PostTime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        return post.IsTopicStarter
+            ? new ForumPostRecord(text, createdAt, forum, FitSubject(post.Subject), null, null, ForumTopicType.FromPhpbb(post.TopicType),
+                post.EnableBbcode, post.EnableSmilies, post.EnableSignature)
+            : new ForumPostRecord(text, createdAt, forum, null, root, root, null, post.EnableBbcode, post.EnableSmilies, post.EnableSignature);
     }
 
     /// <summary>phpBB subjects are HTML-escaped in the database; the record carries the text, cut to the lexicon's limits.</summary>
@@ -87,8 +46,8 @@ public static class PostRecordBuilder
     {
         var text = System.Net.WebUtility.HtmlDecode(subject);
         var info = new StringInfo(text);
-        if (info.LengthInTextElements > MaxSubjectGraphemes) text = info.SubstringByTextElements(0, MaxSubjectGraphemes);
-        while (Encoding.UTF8.GetByteCount(text) > MaxSubjectBytes)
+        if (info.LengthInTextElements > ForumLexicon.MaxSubjectGraphemes) text = info.SubstringByTextElements(0, ForumLexicon.MaxSubjectGraphemes);
+        while (Encoding.UTF8.GetByteCount(text) > ForumLexicon.MaxSubjectBytes)
         {
             info = new StringInfo(text);
             text = info.SubstringByTextElements(0, info.LengthInTextElements - 1);

@@ -1,3 +1,4 @@
+using AtSync.Core.Forum;
 using AtSync.Core.Storage;
 using MySqlConnector;
 
@@ -10,9 +11,6 @@ public sealed record PhpbbPost(
 {
     public bool IsTopicStarter => PostId == TopicFirstPostId;
 }
-
-/// <summary>A strong reference (<c>uri</c> + <c>cid</c>) to a published record.</summary>
-public sealed record StrongRef(string Uri, string Cid);
 
 /// <summary>Everything one batch needs from phpBB's and AtSync's tables, read in a few queries.</summary>
 public sealed record BatchContext(
@@ -33,16 +31,16 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         var queued = new HashSet<long>();
         if (postIds.Count == 0) return new BatchContext(posts, published, forums, queued);
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var command = new MySqlCommand($"""
             SELECT p.post_id, p.topic_id, p.forum_id, p.poster_id, p.post_time, p.post_subject, p.post_text, p.bbcode_uid,
                    p.enable_bbcode, p.enable_smilies, p.enable_sig, p.post_visibility, t.topic_first_post_id, t.topic_type
             FROM {tables.PhpbbPosts} p JOIN {tables.PhpbbTopics} t ON t.topic_id = p.topic_id
             WHERE p.post_id IN ({string.Join(',', postIds)})
             """, connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken))
             {
                 var post = new PhpbbPost(
                     Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)), Convert.ToInt64(reader.GetValue(2)),
@@ -58,9 +56,9 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         await using (var command = new MySqlCommand(
             $"SELECT post_id, at_uri, at_cid FROM {tables.Posts} WHERE post_id IN ({string.Join(',', refIds)}) AND at_uri IS NOT NULL AND at_cid IS NOT NULL",
             connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken))
             {
                 published[Convert.ToInt64(reader.GetValue(0))] = new StrongRef(reader.GetString(1), reader.GetString(2));
             }
@@ -71,8 +69,8 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var command = new MySqlCommand(
                 $"SELECT forum_id, at_uri, at_cid FROM {tables.Forums} WHERE forum_id IN ({string.Join(',', forumIds)})", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 forums[Convert.ToInt64(reader.GetValue(0))] = new StrongRef(reader.GetString(1), reader.GetString(2));
             }
@@ -84,11 +82,11 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var command = new MySqlCommand($"""
                 SELECT DISTINCT local_id FROM {tables.Queue}
-                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND status IN ('pending', 'processing')
+                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND status IN ('{QueueStatus.Pending.ToSql()}', '{QueueStatus.Processing.ToSql()}')
                   AND id NOT IN ({string.Join(',', batchRowIds.DefaultIfEmpty(0))})
                 """, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) queued.Add(Convert.ToInt64(reader.GetValue(0)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) queued.Add(Convert.ToInt64(reader.GetValue(0)));
         }
         return new BatchContext(posts, published, forums, queued);
     }

@@ -23,8 +23,15 @@ public sealed class UserSession(long userId, string did, Uri pdsUrl, string acce
     public override string ToString() => $"UserSession {{ UserId = {UserId}, Did = {Did}, PdsUrl = {PdsUrl}, AccessToken = [redacted] }}";
 }
 
+/// <summary>What opening or refreshing a user's session gave: <see cref="Opened"/> or a <see cref="SessionProblem"/>.</summary>
+public abstract record SessionResult
+{
+    /// <summary>A usable session.</summary>
+    public sealed record Opened(UserSession Session) : SessionResult;
+}
+
 /// <summary>Why a user's rows cannot be written now.</summary>
-public abstract record SessionProblem(string Reason)
+public abstract record SessionProblem(string Reason) : SessionResult
 {
     /// <summary>The user must sign in again (refresh token revoked or invalid, tokens missing or undecryptable): dead-letter.</summary>
     public sealed record SignInRequired(string Why) : SessionProblem($"user must sign in again: {Why}");

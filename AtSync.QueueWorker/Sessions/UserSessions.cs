@@ -33,13 +33,13 @@ public sealed partial class UserSessions(
     private sealed record StoredUser(long UserId, string Did, string PdsUrl, string? Access, string? Refresh, long? ExpiresAt);
 
     /// <summary>Sessions for the given DIDs, refreshed when they expire soon; a problem for each DID that has none.</summary>
-    public async Task<IReadOnlyDictionary<string, (UserSession? Session, SessionProblem? Problem)>> GetAsync(
+    public async Task<IReadOnlyDictionary<string, SessionResult>> GetAsync(
         IReadOnlyCollection<string> dids, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, (UserSession?, SessionProblem?)>(StringComparer.Ordinal);
+        var result = new Dictionary<string, SessionResult>(StringComparer.Ordinal);
         if (dids.Count == 0) return result;
         var users = new Dictionary<string, StoredUser>(StringComparer.Ordinal);
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
             await using var command = new MySqlCommand { Connection = connection };
             var names = new List<string>();
@@ -50,8 +50,8 @@ public sealed partial class UserSessions(
                 command.Parameters.AddWithValue("@d" + i++, did);
             }
             command.CommandText = $"SELECT user_id, did, pds_url, access_token, refresh_token, token_expires_at FROM {tables.Users} WHERE did IN ({string.Join(',', names)})";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
                 var user = ReadUser(reader);
                 users[user.Did] = user;
@@ -62,10 +62,10 @@ public sealed partial class UserSessions(
         {
             if (!users.TryGetValue(did, out var user))
             {
-                result[did] = (null, new SessionProblem.NotLinked());
+                result[did] = new SessionProblem.NotLinked();
                 continue;
             }
-            result[did] = await OpenAsync(user, cancellationToken).ConfigureAwait(false);
+            result[did] = await OpenAsync(user, cancellationToken);
         }
         return result;
     }
@@ -74,23 +74,23 @@ public sealed partial class UserSessions(
     /// Refreshes after the PDS rejected <paramref name="stale"/>'s access token. When another worker already replaced
     /// the token, its new session is returned without calling the PDS.
     /// </summary>
-    public Task<(UserSession? Session, SessionProblem? Problem)> RefreshAsync(UserSession stale, CancellationToken cancellationToken) =>
+    public Task<SessionResult> RefreshAsync(UserSession stale, CancellationToken cancellationToken) =>
         RefreshUnderLockAsync(stale.UserId, stale.StoredAccessToken, cancellationToken);
 
-    private async Task<(UserSession?, SessionProblem?)> OpenAsync(StoredUser user, CancellationToken cancellationToken)
+    private async Task<SessionResult> OpenAsync(StoredUser user, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(user.Access) || string.IsNullOrEmpty(user.Refresh))
         {
-            return (null, new SessionProblem.SignInRequired("no stored tokens"));
+            return new SessionProblem.SignInRequired("no stored tokens");
         }
         if (!Uri.TryCreate(user.PdsUrl, UriKind.Absolute, out var pdsUrl) || pdsUrl.Scheme is not ("http" or "https"))
         {
-            return (null, new SessionProblem.SignInRequired("pds_url is not an http(s) URL"));
+            return new SessionProblem.SignInRequired("pds_url is not an http(s) URL");
         }
         var now = time.GetUtcNow();
         if (user.ExpiresAt is { } expires && DateTimeOffset.FromUnixTimeSeconds(expires) <= now + options.Value.RefreshAhead)
         {
-            return await RefreshUnderLockAsync(user.UserId, user.Access, cancellationToken).ConfigureAwait(false);
+            return await RefreshUnderLockAsync(user.UserId, user.Access, cancellationToken);
         }
         try
         {
@@ -98,34 +98,34 @@ public sealed partial class UserSessions(
                 user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null);
             if (cipher.NeedsReencryption(user.Access) || cipher.NeedsReencryption(user.Refresh))
             {
-                await ReencryptAsync(user, cancellationToken).ConfigureAwait(false);
+                await ReencryptAsync(user, cancellationToken);
             }
-            return (session, null);
+            return new SessionResult.Opened(session);
         }
         catch (TokenCipherException ex)
         {
             LogUndecryptable(user.Did, ex.Failure);
-            return (null, new SessionProblem.SignInRequired($"stored tokens cannot be decrypted ({ex.Failure})"));
+            return new SessionProblem.SignInRequired($"stored tokens cannot be decrypted ({ex.Failure})");
         }
     }
 
-    private async Task<(UserSession?, SessionProblem?)> RefreshUnderLockAsync(long userId, string staleStoredAccess, CancellationToken cancellationToken)
+    private async Task<SessionResult> RefreshUnderLockAsync(long userId, string staleStoredAccess, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         StoredUser? user = null;
         await using (var select = new MySqlCommand(
             $"SELECT user_id, did, pds_url, access_token, refresh_token, token_expires_at FROM {tables.Users} WHERE user_id = @id FOR UPDATE",
             connection, transaction))
         {
             select.Parameters.AddWithValue("@id", userId);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) user = ReadUser(reader);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken)) user = ReadUser(reader);
         }
-        if (user is null) return (null, new SessionProblem.NotLinked());
+        if (user is null) return new SessionProblem.NotLinked();
         if (string.IsNullOrEmpty(user.Access) || string.IsNullOrEmpty(user.Refresh))
         {
-            return (null, new SessionProblem.SignInRequired("no stored tokens"));
+            return new SessionProblem.SignInRequired("no stored tokens");
         }
         var pdsUrl = new Uri(user.PdsUrl);
         var now = time.GetUtcNow();
@@ -135,33 +135,33 @@ public sealed partial class UserSessions(
             if (user.Access != staleStoredAccess && freshEnough)
             {
                 // Another worker refreshed while this one waited for the lock.
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return (new UserSession(user.UserId, user.Did, pdsUrl, cipher.Decrypt(user.Access), user.Access,
-                    user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null), null);
+                await transaction.CommitAsync(cancellationToken);
+                return new SessionResult.Opened(new UserSession(user.UserId, user.Did, pdsUrl, cipher.Decrypt(user.Access), user.Access,
+                    user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null));
             }
 
             var refreshToken = cipher.Decrypt(user.Refresh);
             SessionOutput output;
             try
             {
-                output = (await pds.For(pdsUrl).RefreshSessionAsync(refreshToken, cancellationToken).ConfigureAwait(false)).Value;
+                output = (await pds.For(pdsUrl).RefreshSessionAsync(refreshToken, cancellationToken)).Value;
             }
             catch (XrpcException ex) when (ex.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized && RevokedErrors.Contains(ex.Error))
             {
                 metrics.TokenRefreshed("revoked");
                 LogRefreshRejected(user.Did, ex.Error);
-                return (null, new SessionProblem.SignInRequired($"the PDS rejected the refresh token ({ex.Error})"));
+                return new SessionProblem.SignInRequired($"the PDS rejected the refresh token ({ex.Error})");
             }
             catch (XrpcException ex)
             {
                 metrics.TokenRefreshed("failed");
                 LogRefreshFailed(user.Did, ex.Error, (int?)ex.StatusCode);
-                return (null, new SessionProblem.Unavailable(ex.Message));
+                return new SessionProblem.Unavailable(ex.Message);
             }
             if (!string.Equals(output.Did, user.Did, StringComparison.Ordinal))
             {
                 metrics.TokenRefreshed("failed");
-                return (null, new SessionProblem.SignInRequired("the refreshed session belongs to another DID"));
+                return new SessionProblem.SignInRequired("the refreshed session belongs to another DID");
             }
 
             var expiresAt = JwtExpiry.Read(output.AccessJwt);
@@ -176,24 +176,24 @@ public sealed partial class UserSessions(
                 update.Parameters.AddWithValue("@expires", expiresAt?.ToUnixTimeSeconds());
                 update.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
                 update.Parameters.AddWithValue("@id", user.UserId);
-                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await update.ExecuteNonQueryAsync(cancellationToken);
             }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken);
             metrics.TokenRefreshed("ok");
             LogRefreshed(user.Did, cipher.CurrentVersion);
-            return (new UserSession(user.UserId, user.Did, pdsUrl, output.AccessJwt, storedAccess, expiresAt), null);
+            return new SessionResult.Opened(new UserSession(user.UserId, user.Did, pdsUrl, output.AccessJwt, storedAccess, expiresAt));
         }
         catch (TokenCipherException ex)
         {
             LogUndecryptable(user.Did, ex.Failure);
-            return (null, new SessionProblem.SignInRequired($"stored tokens cannot be decrypted ({ex.Failure})"));
+            return new SessionProblem.SignInRequired($"stored tokens cannot be decrypted ({ex.Failure})");
         }
     }
 
     private async Task ReencryptAsync(StoredUser user, CancellationToken cancellationToken)
     {
         // Optimistic: only when nobody changed the tokens meanwhile.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var update = new MySqlCommand($"""
             UPDATE {tables.Users} SET access_token = @access, refresh_token = @refresh, updated_at = @now
             WHERE user_id = @id AND access_token = @oldAccess AND refresh_token = @oldRefresh
@@ -204,7 +204,7 @@ public sealed partial class UserSessions(
         update.Parameters.AddWithValue("@id", user.UserId);
         update.Parameters.AddWithValue("@oldAccess", user.Access);
         update.Parameters.AddWithValue("@oldRefresh", user.Refresh);
-        if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+        if (await update.ExecuteNonQueryAsync(cancellationToken) == 1)
         {
             LogReencrypted(user.Did, cipher.CurrentVersion);
         }

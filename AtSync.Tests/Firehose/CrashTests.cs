@@ -2,7 +2,7 @@ using System.Net;
 using AtSync.Core.Settings;
 using AtSync.Firehose;
 using AtSync.Firehose.Ingest;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Infrastructure;
 
 namespace AtSync.Tests.Firehose;

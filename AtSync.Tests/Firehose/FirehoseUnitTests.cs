@@ -1,7 +1,10 @@
 using System.Threading.Channels;
+using AtSync.Core.Forum.Text;
+using AtSync.Core.Resilience;
 using AtSync.Firehose;
 using AtSync.Firehose.Ingest;
-using AtSync.Firehose.Storage;
+using AtSync.Firehose.Apply;
+using AtSync.Firehose.Apply.Phpbb;
 using AtSync.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -13,7 +16,7 @@ public sealed class FirehoseUnitTests
     [Fact]
     public void Backoff_doubles_from_the_initial_delay_to_the_cap_with_jitter_and_resets()
     {
-        var backoff = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), new Random(7));
+        var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), jitter: 0.5, new Random(7));
         var bases = new List<double>();
         for (var i = 0; i < 10; i++)
         {
@@ -70,8 +73,8 @@ public sealed class FirehoseUnitTests
     [Fact]
     public void Post_text_is_stored_as_phpbb_text_formatter_xml()
     {
-        Assert.Equal("<t>a &lt;b&gt; &amp; c<br/>\nd</t>", PhpbbPostText.FromRecordText("a <b> & c\r\nd"));
-        Assert.Equal(32, PhpbbPostText.Checksum("x").Length);
+        Assert.Equal("<t>a &lt;b&gt; &amp; c<br/>\nd</t>", PhpbbText.FromRecordText("a <b> & c\r\nd"));
+        Assert.Equal(32, PhpbbText.Checksum("x").Length);
     }
 
     [Fact]
@@ -83,7 +86,7 @@ public sealed class FirehoseUnitTests
         Assert.Equal(eventTime, ForumTransactionTime("yesterday", eventTime));
     }
 
-    private static long ForumTransactionTime(string createdAt, long eventTime) => ForumTransaction.PostTime(createdAt, eventTime);
+    private static long ForumTransactionTime(string createdAt, long eventTime) => EventTimes.PostTime(createdAt, eventTime);
 
     [Fact]
     public async Task A_capture_file_round_trips_plain_and_zstd_and_feeds_the_channel_in_order()

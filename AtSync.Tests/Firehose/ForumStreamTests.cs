@@ -1,6 +1,8 @@
+using AtSync.Core.Forum;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Infrastructure;
 using MySqlConnector;
 

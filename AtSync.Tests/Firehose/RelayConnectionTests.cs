@@ -1,7 +1,9 @@
 using System.Net;
+using AtSync.Core.Forum;
 using AtSync.Firehose;
 using AtSync.Firehose.Events;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Infrastructure;
 
 namespace AtSync.Tests.Firehose;

@@ -1,6 +1,6 @@
 using AtSync.Firehose;
 using AtSync.Firehose.Ingest;
-using AtSync.Firehose.Synthetic;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Infrastructure;
 
 namespace AtSync.Tests.Firehose;

@@ -1,3 +1,4 @@
+using AtSync.Core.Forum;
 using AtSync.QueueWorker.Delivery;
 using AtSync.QueueWorker.Queue;
 using Microsoft.Extensions.Time.Testing;

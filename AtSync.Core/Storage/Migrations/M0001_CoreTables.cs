@@ -2,7 +2,7 @@ using static AtSync.Core.Storage.TableOptions;
 
 namespace AtSync.Core.Storage.Migrations;
 
-/// <summary>The <c>atproto_*</c> tables of DESIGN.md's data contract. Times are unix seconds.</summary>
+/// <summary>The <c>atproto_*</c> tables of docs/design.md's data contract. Times are unix seconds.</summary>
 internal sealed class M0001_CoreTables : ISchemaMigration
 {
     public int Version => 1;
