@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AtSync.Core.Settings;
 using AtSync.Core.Storage;
 using AtSync.Firehose;
+using AtSync.Testing;
 using AtSync.Firehose.Ingest;
 using AtSync.Tests.Firehose;
 using AtSync.Tests.Infrastructure;

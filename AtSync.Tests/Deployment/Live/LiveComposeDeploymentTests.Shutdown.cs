@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using AtSync.Core.Storage;
 using AtSync.Firehose;
-using AtSync.Firehose.Events;
-using AtSync.Firehose.Synthetic;
+using AtSync.Core.Forum;
+using AtSync.Testing;
+using AtSync.Testing.Synthetic;
 using AtSync.Tests.Firehose;
 using MySqlConnector;
 
