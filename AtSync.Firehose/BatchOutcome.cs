@@ -61,6 +61,8 @@ public static class Outcomes
     public const string WriteFailed = "write_failed";
     public const string ForeignLabeler = "foreign_labeler";
     public const string UnmappedSubject = "unmapped_subject";
+    public const string InvalidLabel = "invalid_label";
+    public const string InvalidHandle = "invalid_handle";
     public const string BadSignature = "bad_signature";
     public const string UnverifiedSignature = "unverified_signature";
 }

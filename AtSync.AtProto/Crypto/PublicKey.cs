@@ -1,8 +1,4 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.EC;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 
 namespace AtSync.AtProto.Crypto;
 
@@ -10,8 +6,8 @@ namespace AtSync.AtProto.Crypto;
 /// An atproto signing public key (P-256 or secp256k1). Parses and formats <c>did:key</c> and multibase/multicodec
 /// (<c>Multikey</c>) encodings, and verifies low-S compact ECDSA signatures over SHA-256. Immutable and thread-safe;
 /// the verifying key is built once and reused, so cache instances (e.g. per DID).
-/// P-256 verifies with the platform's ECDsa (OpenSSL); secp256k1 with BouncyCastle, measured ~3–4× faster here than
-/// OpenSSL 3.0's generic secp256k1 code (see AtSync.Benchmarks SignatureVerifyBenchmarks).
+/// P-256 verifies with the platform's ECDsa (OpenSSL); secp256k1 with native libsecp256k1 (<see cref="Secp256k1Verifier"/>),
+/// the fastest backend measured here (see AtSync.Benchmarks VerifyBackendBenchmarks).
 /// </summary>
 public sealed class PublicKey : IEquatable<PublicKey>
 {
@@ -23,11 +19,9 @@ public sealed class PublicKey : IEquatable<PublicKey>
     /// <summary>Multicodec varint of <c>p256-pub</c> (0x1200).</summary>
     private static ReadOnlySpan<byte> P256Codec => [0x80, 0x24];
 
-    private static readonly ECDomainParameters Secp256k1Domain = new(CustomNamedCurves.GetByName("secp256k1"));
-
     private readonly byte[] _compressed;
     private readonly ECDsa? _ecdsa;
-    private readonly ECPublicKeyParameters? _bcKey;
+    private readonly Secp256k1Verifier? _secp256k1;
     private readonly Lock _lock = new();
 
     private PublicKey(KeyCurve curve, byte[] x, byte[] y)
@@ -38,8 +32,7 @@ public sealed class PublicKey : IEquatable<PublicKey>
         x.CopyTo(_compressed, 1);
         if (curve == KeyCurve.Secp256k1)
         {
-            var point = Secp256k1Domain.Curve.CreatePoint(new BcBigInteger(1, x), new BcBigInteger(1, y));
-            _bcKey = new ECPublicKeyParameters(point, Secp256k1Domain);
+            _secp256k1 = Secp256k1Verifier.Create(_compressed);
         }
         else
         {
@@ -52,6 +45,9 @@ public sealed class PublicKey : IEquatable<PublicKey>
     }
 
     public KeyCurve Curve { get; }
+
+    /// <summary>Which secp256k1 backend verifies here: <c>libsecp256k1</c> (native, bundled) or <c>BouncyCastle</c> (where the native library cannot load).</summary>
+    public static string Secp256k1Backend => Secp256k1Verifier.IsNative ? "libsecp256k1" : "BouncyCastle";
 
     /// <summary>JWT algorithm name: <c>ES256</c> or <c>ES256K</c>.</summary>
     public string JwtAlgorithm => Curve == KeyCurve.P256 ? "ES256" : "ES256K";
@@ -187,14 +183,9 @@ public sealed class PublicKey : IEquatable<PublicKey>
 
     private bool VerifyCompactHash(ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
     {
-        if (_bcKey is not null)
+        if (_secp256k1 is not null)
         {
-            // ECDsaSigner keeps only the key; one per call keeps this thread-safe without a lock.
-            var verifier = new ECDsaSigner();
-            verifier.Init(false, _bcKey);
-            var r = new BcBigInteger(1, signature[..32]);
-            var s = new BcBigInteger(1, signature[32..]);
-            return verifier.VerifySignature(hash.ToArray(), r, s);
+            return _secp256k1.VerifyHash(hash, signature);
         }
         lock (_lock)
         {

@@ -34,5 +34,5 @@ internal sealed class SchemaHealthCheck(DatabaseReadiness readiness) : IHealthCh
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(readiness.IsReady
             ? HealthCheckResult.Healthy("schema current")
-            : new HealthCheckResult(context.Registration.FailureStatus, "schema migrations not applied yet"));
+            : new HealthCheckResult(context.Registration.FailureStatus, readiness.Blocker ?? "schema migrations not applied yet"));
 }

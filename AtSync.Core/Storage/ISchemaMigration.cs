@@ -12,5 +12,11 @@ public interface ISchemaMigration
 
     string Name { get; }
 
+    /// <summary>
+    /// Whether the step creates triggers: the migrator then first checks that the account may
+    /// (<see cref="TriggerPermission"/>), so that a server that forbids it is reported in one line, not retried blindly.
+    /// </summary>
+    bool CreatesTriggers => false;
+
     IReadOnlyList<string> Statements(AtSyncTables tables);
 }

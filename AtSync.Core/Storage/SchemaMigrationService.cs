@@ -14,6 +14,7 @@ internal sealed partial class SchemaMigrationService(
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan BlockedDelay = TimeSpan.FromSeconds(3);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +28,12 @@ internal sealed partial class SchemaMigrationService(
                 readiness.MarkReady();
                 return;
             }
+            catch (SchemaBlockedException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // One line for the operator, not one per retry; checked again every few seconds until it is fixed.
+                if (readiness.Block(ex.Message)) LogBlocked(ex.Message);
+                await Task.Delay(BlockedDelay, time, stoppingToken);
+            }
             catch (Exception ex) when (ex is MySqlException or SchemaMigrationException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
                 var delay = backoff.Next();
@@ -35,6 +42,9 @@ internal sealed partial class SchemaMigrationService(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]
+    private partial void LogBlocked(string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is current ({Applied} migrations applied now)")]
     private partial void LogSchemaCurrent(int applied);

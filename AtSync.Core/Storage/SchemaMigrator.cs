@@ -16,6 +16,9 @@ public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTab
     public async Task<IReadOnlyList<int>> MigrateAsync(IReadOnlyList<ISchemaMigration> migrations, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // The steps are written to be re-run (CREATE TABLE IF NOT EXISTS, DROP TRIGGER IF EXISTS), and each such
+        // statement that finds nothing to do raises a note; as mysqldump does, this session does not record notes.
+        await ExecuteAsync(connection, "SET SESSION sql_notes = 0", cancellationToken).ConfigureAwait(false);
         var lockName = LockName(connection.Database);
         await AcquireLockAsync(connection, lockName, cancellationToken).ConfigureAwait(false);
         try
@@ -30,12 +33,25 @@ public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTab
                 """, cancellationToken).ConfigureAwait(false);
 
             var applied = await AppliedVersionsAsync(connection, cancellationToken).ConfigureAwait(false);
+            var pending = migrations.Where(m => !applied.Contains(m.Version)).ToList();
+            if (pending.Any(m => m.CreatesTriggers) && await TriggerPermission.CheckAsync(connection, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                throw new SchemaBlockedException(problem);
+            }
             var newlyApplied = new List<int>();
-            foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+            foreach (var migration in pending)
             {
                 foreach (var statement in migration.Statements(tables))
                 {
-                    await ExecuteAsync(connection, statement, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await ExecuteAsync(connection, statement, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (MySqlException ex) when (ex.ErrorCode == (MySqlErrorCode)TriggerPermission.NeedSuperErrorCode)
+                    {
+                        // The check above found SUPER (e.g. through a role) but the server still refused.
+                        throw new SchemaBlockedException(TriggerPermission.Problem);
+                    }
                 }
                 await using (var record = new MySqlCommand(
                     $"INSERT INTO {tables.SchemaMigrations} (version, name, applied_at) VALUES (@version, @name, @at)", connection))

@@ -201,18 +201,24 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         if (published.Count > 0)
         {
             await using var upsert = new MySqlCommand { Connection = connection, Transaction = transaction };
-            var sql = new StringBuilder($"INSERT INTO {tables.Posts} (post_id, at_uri, at_cid, author_did, is_topic_starter, sync_status, created_at, updated_at) VALUES ");
+            // The new values come from a derived table the update clause can name (n.col): VALUES(col) there is
+            // deprecated in MySQL 8.0.20+, and the row alias that replaces it (AS new) is not MariaDB's.
+            var sql = new StringBuilder($"""
+                INSERT INTO {tables.Posts} (post_id, at_uri, at_cid, author_did, is_topic_starter, sync_status, created_at, updated_at)
+                SELECT n.post_id, n.at_uri, n.at_cid, n.author_did, n.is_topic_starter, '{Synced}', @now, @now FROM (
+                """);
             for (var i = 0; i < published.Count; i++)
             {
-                if (i > 0) sql.Append(',');
-                sql.Append($"(@p{i}, @u{i}, @c{i}, @d{i}, @t{i}, '{Synced}', @now, @now)");
+                sql.Append(i == 0
+                    ? $"SELECT @p{i} AS post_id, @u{i} AS at_uri, @c{i} AS at_cid, @d{i} AS author_did, @t{i} AS is_topic_starter"
+                    : $" UNION ALL SELECT @p{i}, @u{i}, @c{i}, @d{i}, @t{i}");
                 upsert.Parameters.AddWithValue("@p" + i, published[i].Row.LocalId);
                 upsert.Parameters.AddWithValue("@u" + i, published[i].Done.AtUri);
                 upsert.Parameters.AddWithValue("@c" + i, published[i].Done.AtCid);
                 upsert.Parameters.AddWithValue("@d" + i, published[i].Row.UserDid);
                 upsert.Parameters.AddWithValue("@t" + i, published[i].Done.IsTopicStarter);
             }
-            sql.Append($" ON DUPLICATE KEY UPDATE at_uri = VALUES(at_uri), at_cid = VALUES(at_cid), author_did = VALUES(author_did), is_topic_starter = VALUES(is_topic_starter), sync_status = '{Synced}', updated_at = VALUES(updated_at)");
+            sql.Append($") AS n ON DUPLICATE KEY UPDATE at_uri = n.at_uri, at_cid = n.at_cid, author_did = n.author_did, is_topic_starter = n.is_topic_starter, sync_status = '{Synced}', updated_at = @now");
             upsert.CommandText = sql.ToString();
             upsert.Parameters.AddWithValue("@now", nowSeconds);
             await upsert.ExecuteNonQueryAsync(cancellationToken);
@@ -365,7 +371,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         {
             await using var mark = new MySqlCommand($"""
                 INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, '{FailedStatus}', @now, @now)
-                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, '{FailedStatus}', sync_status), updated_at = VALUES(updated_at)
+                ON DUPLICATE KEY UPDATE sync_status = IF(at_uri IS NULL, '{FailedStatus}', sync_status), updated_at = @now
                 """, connection, transaction);
             mark.Parameters.AddWithValue("@post", post);
             mark.Parameters.AddWithValue("@did", row.UserDid);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using MySqlConnector;
 
 namespace AtSync.Tests.Infrastructure;
@@ -10,6 +11,8 @@ namespace AtSync.Tests.Infrastructure;
 /// A throwaway MySQL-compatible server for tests: <c>mariadbd</c> (or <c>mysqld</c>) from PATH or /usr/sbin, on a free
 /// loopback port with a temporary data directory, removed afterwards. <see cref="SharedAsync"/> gives the one server
 /// of the test run, or the server named by <c>ATSYNC_TEST_MYSQL</c> (an admin connection string) when that is set.
+/// It runs as production's MySQL 8.4 does (<see cref="ProductionLikeArguments"/>): binary logging on (row format,
+/// bounded retention) and <c>log_bin_trust_function_creators</c> set, as docker/mysqld.args sets it.
 /// </summary>
 public sealed class MariaDbServer : IAsyncDisposable
 {
@@ -21,7 +24,9 @@ public sealed class MariaDbServer : IAsyncDisposable
     private static int _databaseCounter;
 
     private readonly string? _serverBinary;
+    private readonly string? _rootDirectory;
     private readonly string? _dataDirectory;
+    private readonly MariaDbServerOptions _options = new();
     private Process? _process;
 
     private MariaDbServer(string adminConnectionString)
@@ -29,18 +34,30 @@ public sealed class MariaDbServer : IAsyncDisposable
         AdminConnectionString = adminConnectionString;
     }
 
-    private MariaDbServer(string serverBinary, string dataDirectory, int port, string password)
+    private MariaDbServer(string serverBinary, string rootDirectory, int port, string password, MariaDbServerOptions options)
     {
+        _options = options;
         _serverBinary = serverBinary;
-        _dataDirectory = dataDirectory;
+        // The server's own temporary directory beside its data: /tmp is shared, and a cleanup there must not take
+        // the server's internal temporary tables (error "Error on delete of '/tmp/#sql-temptable-…'").
+        _rootDirectory = rootDirectory;
+        _dataDirectory = Path.Combine(rootDirectory, "data");
+        Directory.CreateDirectory(TemporaryDirectory);
         Port = port;
         Password = password;
         AdminConnectionString = new MySqlConnectionStringBuilder
         {
             Server = "127.0.0.1", Port = (uint)port, UserID = TestUser, Password = password,
-            Pooling = true, ConnectionTimeout = 5,
+            Pooling = true, ConnectionTimeout = 5, SslMode = MySqlSslMode.Required,
         }.ConnectionString;
     }
+
+    /// <summary>
+    /// Binary logging as MySQL 8.4 has it by default (on, row format, a server id), with retention bounded as
+    /// docker/mysqld.args bounds it. .ci/run starts its server with the same arguments.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ProductionLikeArguments =
+        ["--log-bin=binlog", "--server-id=1", "--binlog-format=ROW", "--binlog-expire-logs-seconds=86400", "--max-binlog-size=64M"];
 
     public string AdminConnectionString { get; }
 
@@ -69,15 +86,16 @@ public sealed class MariaDbServer : IAsyncDisposable
     }
 
     /// <summary>A server of the caller's own, for tests that stop and restart it.</summary>
-    public static async Task<MariaDbServer> StartDedicatedAsync()
+    public static async Task<MariaDbServer> StartDedicatedAsync(MariaDbServerOptions? options = null)
     {
         var binary = FindServerBinary();
-        var dataDirectory = Directory.CreateTempSubdirectory("atsync-mariadb-").FullName;
+        var rootDirectory = Directory.CreateTempSubdirectory("atsync-mariadb-").FullName;
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        var server = new MariaDbServer(binary, dataDirectory, FreeLoopbackPort(), password);
+        var server = new MariaDbServer(binary, rootDirectory, FreeLoopbackPort(), password, options ?? new MariaDbServerOptions());
         try
         {
             await server.InitializeDataDirectoryAsync().ConfigureAwait(false);
+            server.WriteTlsCertificate();
             await server.StartAsync().ConfigureAwait(false);
             await server.CreateTestUserAsync().ConfigureAwait(false);
         }
@@ -102,12 +120,14 @@ public sealed class MariaDbServer : IAsyncDisposable
         };
         foreach (var argument in new[]
         {
-            "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--socket={SocketPath}", $"--port={Port}",
+            "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}", $"--socket={SocketPath}", $"--port={Port}",
             "--bind-address=127.0.0.1", $"--pid-file={Path.Combine(_dataDirectory!, "server.pid")}",
             $"--log-error={Path.Combine(_dataDirectory!, "error.log")}", "--innodb-flush-log-at-trx-commit=2",
-            "--innodb-buffer-pool-size=256M", "--max-connections=500", "--skip-log-bin", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_bin",
-        })
+            "--innodb-buffer-pool-size=256M", "--max-connections=500", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_bin", $"--log-bin-trust-function-creators={(_options.TrustFunctionCreators ? 1 : 0)}",
+            $"--performance-schema={(_options.PerformanceSchema ? "ON" : "OFF")}",
+            $"--ssl-cert={Path.Combine(_dataDirectory!, "tls-cert.pem")}", $"--ssl-key={Path.Combine(_dataDirectory!, "tls-key.pem")}",
+        }.Concat(ProductionLikeArguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -134,7 +154,7 @@ public sealed class MariaDbServer : IAsyncDisposable
     }
 
     /// <summary>A new, empty database (with phpBB's tables when asked) and a connection string for it.</summary>
-    public async Task<TestDatabase> CreateDatabaseAsync(bool withPhpbbSchema = true, string prefix = "phpbb_")
+    public async Task<TestDatabase> CreateDatabaseAsync(bool withPhpbbSchema = true, string prefix = "phpbb_", PhpbbCharset charset = PhpbbCharset.Installer)
     {
         var name = $"atsync_t{Interlocked.Increment(ref _databaseCounter)}_{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
         await using (var connection = new MySqlConnection(AdminConnectionString))
@@ -146,7 +166,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         var connectionString = new MySqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
         if (withPhpbbSchema)
         {
-            await PhpbbSchema.CreateAsync(connectionString, prefix).ConfigureAwait(false);
+            await PhpbbSchema.CreateAsync(connectionString, prefix, charset).ConfigureAwait(false);
         }
         return new TestDatabase(this, name, connectionString, prefix);
     }
@@ -163,13 +183,15 @@ public sealed class MariaDbServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+        if (_rootDirectory is not null && Directory.Exists(_rootDirectory))
         {
-            try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { Directory.Delete(_rootDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
     private string SocketPath => Path.Combine(_dataDirectory!, "mysql.sock");
+
+    private string TemporaryDirectory => Path.Combine(_rootDirectory!, "tmp");
 
     private async Task InitializeDataDirectoryAsync()
     {
@@ -179,7 +201,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         if (installer is not null)
         {
             start = new ProcessStartInfo(installer);
-            foreach (var argument in new[] { "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", "--auth-root-authentication-method=socket", "--skip-test-db" })
+            foreach (var argument in new[] { "--no-defaults", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}", "--auth-root-authentication-method=socket", "--skip-test-db" })
             {
                 start.ArgumentList.Add(argument);
             }
@@ -187,7 +209,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         else
         {
             start = new ProcessStartInfo(_serverBinary!);
-            foreach (var argument in new[] { "--no-defaults", "--initialize-insecure", "--user=root", $"--datadir={_dataDirectory}" })
+            foreach (var argument in new[] { "--no-defaults", "--initialize-insecure", "--user=root", $"--datadir={_dataDirectory}", $"--tmpdir={TemporaryDirectory}" })
             {
                 start.ArgumentList.Add(argument);
             }
@@ -204,11 +226,26 @@ public sealed class MariaDbServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A throwaway self-signed certificate, so that clients connect with TLS (<c>SslMode=Required</c>) as the services
+    /// do in production, where the MySQL image generates its own certificate.
+    /// </summary>
+    private void WriteTlsCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(7));
+        File.WriteAllText(Path.Combine(_dataDirectory!, "tls-cert.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(_dataDirectory!, "tls-key.pem"), key.ExportPkcs8PrivateKeyPem());
+    }
+
     private async Task CreateTestUserAsync()
     {
         var socket = new MySqlConnectionStringBuilder
         {
             Server = SocketPath, ConnectionProtocol = MySqlConnectionProtocol.UnixSocket, UserID = "root", Pooling = false,
+            SslMode = MySqlSslMode.None,
         };
         await using var connection = new MySqlConnection(socket.ConnectionString);
         await connection.OpenAsync().ConfigureAwait(false);
@@ -271,6 +308,11 @@ public sealed class MariaDbServer : IAsyncDisposable
         return LoopbackPorts.Next();
     }
 }
+
+/// <summary>How a dedicated <see cref="MariaDbServer"/> differs from the default.</summary>
+/// <param name="TrustFunctionCreators"><c>log_bin_trust_function_creators</c> (on by default, as production sets it).</param>
+/// <param name="PerformanceSchema">Statement digests with warning counts (<c>performance_schema</c>); off by default (memory).</param>
+public sealed record MariaDbServerOptions(bool TrustFunctionCreators = true, bool PerformanceSchema = false);
 
 /// <summary>One test's database on a <see cref="MariaDbServer"/>.</summary>
 public sealed record TestDatabase(MariaDbServer Server, string Name, string ConnectionString, string Prefix) : IAsyncDisposable

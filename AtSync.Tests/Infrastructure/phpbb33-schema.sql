@@ -1,9 +1,19 @@
--- phpBB 3.3 (release-3.3.15) definitions of the four tables AtSync reads and writes, for tests.
--- Derived from phpBB's schema definitions (3.2.0 schema.json + the 3.3 migrations that touch these tables),
--- with phpBB's MySQL type map. `phpbb_` is replaced by the configured prefix when applied.
+-- phpBB 3.3's tables AtSync reads and writes, exactly as phpBB 3.3's installer creates them on MySQL, for tests.
+-- Generated from phpBB's own code (branch 3.3.x, 3.3.17-dev): phpbb\db\migration\schema_generator over every
+-- migration in phpBB/phpbb/db/migration/data/ (what the installer's create_schema_file task does), then
+-- phpbb\db\tools\tools::sql_create_table for the mysqli driver (what its add_tables task does). That gives:
+--   * every table `CHARACTER SET utf8 COLLATE utf8_bin` (3-byte utf8: utf8mb3 on MySQL 8 and MariaDB), no ENGINE
+--     clause (the server's default engine, InnoDB);
+--   * `COLLATE utf8_unicode_ci` on the columns phpBB declares 'true_sort': post_subject, topic_title and
+--     topic_first_poster_name (the other subject and name columns, forum_name, *_last_post_subject, username, are
+--     utf8_bin like their table);
+--   * the indexes added by separate ALTER TABLE statements, as the installer does.
+-- phpBB itself connects with SET NAMES 'utf8' and strict sql_mode, and stores characters outside the BMP as numeric
+-- character references (utf8_encode_ucr, and s9e TextFormatter does the same in post_text).
+-- `phpbb_` is replaced by the configured prefix when applied (AtSync.Tests/Infrastructure/PhpbbSchema.cs).
 
 CREATE TABLE phpbb_users (
-  user_id int(10) UNSIGNED NOT NULL AUTO_INCREMENT,
+  user_id INT(10) UNSIGNED NOT NULL auto_increment,
   user_type tinyint(2) DEFAULT '0' NOT NULL,
   group_id mediumint(8) UNSIGNED DEFAULT '3' NOT NULL,
   user_permissions mediumtext NOT NULL,
@@ -72,15 +82,15 @@ CREATE TABLE phpbb_users (
   user_new tinyint(1) UNSIGNED DEFAULT '1' NOT NULL,
   user_reminded tinyint(4) DEFAULT '0' NOT NULL,
   user_reminded_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
-  PRIMARY KEY (user_id),
-  KEY user_birthday (user_birthday),
-  KEY user_type (user_type),
-  UNIQUE KEY username_clean (username_clean),
-  KEY user_email (user_email)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+  PRIMARY KEY (user_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_users ADD INDEX user_birthday (user_birthday);
+ALTER TABLE phpbb_users ADD INDEX user_type (user_type);
+ALTER TABLE phpbb_users ADD UNIQUE INDEX username_clean(username_clean);
+ALTER TABLE phpbb_users ADD INDEX user_email (user_email);
 
 CREATE TABLE phpbb_forums (
-  forum_id mediumint(8) UNSIGNED NOT NULL AUTO_INCREMENT,
+  forum_id mediumint(8) UNSIGNED NOT NULL auto_increment,
   parent_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   left_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   right_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
@@ -102,8 +112,8 @@ CREATE TABLE phpbb_forums (
   forum_topics_per_page smallint(4) UNSIGNED DEFAULT '0' NOT NULL,
   forum_type tinyint(4) DEFAULT '0' NOT NULL,
   forum_status tinyint(4) DEFAULT '0' NOT NULL,
-  forum_last_post_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
-  forum_last_poster_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  forum_last_post_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  forum_last_poster_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   forum_last_post_subject varchar(255) DEFAULT '' NOT NULL,
   forum_last_post_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   forum_last_poster_name varchar(255) DEFAULT '' NOT NULL,
@@ -120,45 +130,45 @@ CREATE TABLE phpbb_forums (
   display_subforum_list tinyint(1) UNSIGNED DEFAULT '1' NOT NULL,
   display_subforum_limit tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
   forum_options int(20) UNSIGNED DEFAULT '0' NOT NULL,
+  enable_shadow_prune tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  prune_shadow_days mediumint(8) UNSIGNED DEFAULT '7' NOT NULL,
+  prune_shadow_freq mediumint(8) UNSIGNED DEFAULT '1' NOT NULL,
+  prune_shadow_next int(11) DEFAULT '0' NOT NULL,
   forum_posts_approved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   forum_posts_unapproved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   forum_posts_softdeleted mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   forum_topics_approved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   forum_topics_unapproved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   forum_topics_softdeleted mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
-  enable_shadow_prune tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
-  prune_shadow_days mediumint(8) UNSIGNED DEFAULT '7' NOT NULL,
-  prune_shadow_freq mediumint(8) UNSIGNED DEFAULT '1' NOT NULL,
-  prune_shadow_next int(11) DEFAULT '0' NOT NULL,
-  PRIMARY KEY (forum_id),
-  KEY left_right_id (left_id, right_id),
-  KEY forum_lastpost_id (forum_last_post_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+  PRIMARY KEY (forum_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_forums ADD INDEX left_right_id (left_id, right_id);
+ALTER TABLE phpbb_forums ADD INDEX forum_lastpost_id (forum_last_post_id);
 
 CREATE TABLE phpbb_topics (
-  topic_id int(10) UNSIGNED NOT NULL AUTO_INCREMENT,
+  topic_id INT(10) UNSIGNED NOT NULL auto_increment,
   forum_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   icon_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   topic_attachment tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
   topic_reported tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
-  topic_title varchar(255) DEFAULT '' NOT NULL,
-  topic_poster int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_title varchar(255) DEFAULT '' NOT NULL COLLATE utf8_unicode_ci,
+  topic_poster INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   topic_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   topic_time_limit int(11) UNSIGNED DEFAULT '0' NOT NULL,
-  topic_views int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_views INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   topic_status tinyint(3) DEFAULT '0' NOT NULL,
   topic_type tinyint(3) DEFAULT '0' NOT NULL,
-  topic_first_post_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
-  topic_first_poster_name varchar(255) DEFAULT '' NOT NULL,
+  topic_first_post_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_first_poster_name varchar(255) DEFAULT '' NOT NULL COLLATE utf8_unicode_ci,
   topic_first_poster_colour varchar(6) DEFAULT '' NOT NULL,
-  topic_last_post_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
-  topic_last_poster_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_last_post_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_last_poster_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   topic_last_poster_name varchar(255) DEFAULT '' NOT NULL,
   topic_last_poster_colour varchar(6) DEFAULT '' NOT NULL,
   topic_last_post_subject varchar(255) DEFAULT '' NOT NULL,
   topic_last_post_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   topic_last_view_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
-  topic_moved_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_moved_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   topic_bumped tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
   topic_bumper mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   poll_title varchar(255) DEFAULT '' NOT NULL,
@@ -170,24 +180,25 @@ CREATE TABLE phpbb_topics (
   topic_visibility tinyint(3) DEFAULT '0' NOT NULL,
   topic_delete_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   topic_delete_reason varchar(255) DEFAULT '' NOT NULL,
-  topic_delete_user int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  topic_delete_user INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   topic_posts_approved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   topic_posts_unapproved mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   topic_posts_softdeleted mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
-  PRIMARY KEY (topic_id),
-  KEY forum_id (forum_id),
-  KEY forum_id_type (forum_id, topic_type),
-  KEY last_post_time (topic_last_post_time),
-  KEY fid_time_moved (forum_id, topic_last_post_time, topic_moved_id),
-  KEY topic_visibility (topic_visibility),
-  KEY forum_vis_last (forum_id, topic_visibility, topic_last_post_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+  PRIMARY KEY (topic_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_topics ADD INDEX forum_id (forum_id);
+ALTER TABLE phpbb_topics ADD INDEX forum_id_type (forum_id, topic_type);
+ALTER TABLE phpbb_topics ADD INDEX last_post_time (topic_last_post_time);
+ALTER TABLE phpbb_topics ADD INDEX fid_time_moved (forum_id, topic_last_post_time, topic_moved_id);
+ALTER TABLE phpbb_topics ADD INDEX topic_visibility (topic_visibility);
+ALTER TABLE phpbb_topics ADD INDEX forum_vis_last (forum_id, topic_visibility, topic_last_post_id);
+ALTER TABLE phpbb_topics ADD INDEX latest_topics (forum_id, topic_last_post_time, topic_last_post_id, topic_moved_id);
 
 CREATE TABLE phpbb_posts (
-  post_id int(10) UNSIGNED NOT NULL AUTO_INCREMENT,
-  topic_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  post_id INT(10) UNSIGNED NOT NULL auto_increment,
+  topic_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   forum_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
-  poster_id int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  poster_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   icon_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
   poster_ip varchar(40) DEFAULT '' NOT NULL,
   post_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
@@ -197,7 +208,7 @@ CREATE TABLE phpbb_posts (
   enable_magic_url tinyint(1) UNSIGNED DEFAULT '1' NOT NULL,
   enable_sig tinyint(1) UNSIGNED DEFAULT '1' NOT NULL,
   post_username varchar(255) DEFAULT '' NOT NULL,
-  post_subject varchar(255) DEFAULT '' NOT NULL,
+  post_subject varchar(255) DEFAULT '' NOT NULL COLLATE utf8_unicode_ci,
   post_text mediumtext NOT NULL,
   post_checksum varchar(32) DEFAULT '' NOT NULL,
   post_attachment tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
@@ -206,19 +217,19 @@ CREATE TABLE phpbb_posts (
   post_postcount tinyint(1) UNSIGNED DEFAULT '1' NOT NULL,
   post_edit_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   post_edit_reason varchar(255) DEFAULT '' NOT NULL,
-  post_edit_user int(10) UNSIGNED DEFAULT '0' NOT NULL,
+  post_edit_user INT(10) UNSIGNED DEFAULT '0' NOT NULL,
   post_edit_count smallint(4) UNSIGNED DEFAULT '0' NOT NULL,
   post_edit_locked tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
   post_visibility tinyint(3) DEFAULT '0' NOT NULL,
   post_delete_time int(11) UNSIGNED DEFAULT '0' NOT NULL,
   post_delete_reason varchar(255) DEFAULT '' NOT NULL,
-  post_delete_user int(10) UNSIGNED DEFAULT '0' NOT NULL,
-  PRIMARY KEY (post_id),
-  KEY forum_id (forum_id),
-  KEY topic_id (topic_id),
-  KEY poster_ip (poster_ip),
-  KEY poster_id (poster_id),
-  KEY tid_post_time (topic_id, post_time),
-  KEY post_username (post_username(255)),
-  KEY post_visibility (post_visibility)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+  post_delete_user INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  PRIMARY KEY (post_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_posts ADD INDEX forum_id (forum_id);
+ALTER TABLE phpbb_posts ADD INDEX topic_id (topic_id);
+ALTER TABLE phpbb_posts ADD INDEX poster_ip (poster_ip);
+ALTER TABLE phpbb_posts ADD INDEX poster_id (poster_id);
+ALTER TABLE phpbb_posts ADD INDEX tid_post_time (topic_id, post_time);
+ALTER TABLE phpbb_posts ADD INDEX post_username (post_username);
+ALTER TABLE phpbb_posts ADD INDEX post_visibility (post_visibility);

@@ -51,9 +51,9 @@ public sealed partial class QueueHarness : IAsyncDisposable
     public RateBudget Budget => _services.GetRequiredService<RateBudget>();
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
-    public static async Task<QueueHarness> CreateAsync(Dictionary<string, string?>? settings = null, Func<double>? jitter = null)
+    public static async Task<QueueHarness> CreateAsync(Dictionary<string, string?>? settings = null, Func<double>? jitter = null, MariaDbServer? server = null)
     {
-        var server = await MariaDbServer.SharedAsync();
+        server ??= await MariaDbServer.SharedAsync();
         var database = await server.CreateDatabaseAsync();
         var time = new FakeTimeProvider(Start);
         var pds = await LoopbackPds.StartAsync(time);

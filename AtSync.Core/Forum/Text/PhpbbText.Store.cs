@@ -30,7 +30,8 @@ public static partial class PhpbbText
             }
         }
         builder.Append("</t>");
-        return builder.ToString();
+        // As s9e TextFormatter does: characters outside the BMP as references, which phpBB's utf8 tables can hold.
+        return PhpbbColumnText.EncodeSupplementary(builder.ToString());
     }
 
     /// <summary>phpBB's <c>post_checksum</c>: md5 of the message as submitted.</summary>

@@ -9,6 +9,8 @@ namespace AtSync.Core.Storage.Migrations;
 /// Visible posts only (<c>post_visibility = 1</c>, ITEM_APPROVED): approving a post creates it, hiding/soft-deleting deletes it, an
 /// edit of text or subject updates it, deleting the row deletes it. The worker builds the record from the phpBB rows
 /// when it processes the queue row (<c>record_data</c> NULL), so replies pick up their topic's published refs.
+/// The update trigger is replaced by <see cref="M0201_OutboxByteComparison"/>: this one compared the texts under
+/// their column collations and missed edits that only change case or accents.
 /// </summary>
 internal sealed class M0200_QueueOutbox : ISchemaMigration
 {
@@ -16,14 +18,19 @@ internal sealed class M0200_QueueOutbox : ISchemaMigration
 
     public string Name => "queue outbox triggers on posts";
 
+    public bool CreatesTriggers => true;
+
+    /// <summary>The statement a trigger runs to enqueue <paramref name="operation"/> for the post in <paramref name="row"/> (NEW or OLD).</summary>
+    internal static string Enqueue(AtSyncTables t, QueueOperation operation, string row) => $"""
+        INSERT INTO {t.Queue} (operation, collection, rkey, record_data, user_did, local_id, status, attempts, max_attempts, next_retry_at, created_at, updated_at)
+            SELECT '{operation.ToSql()}', '{ForumLexicon.Post}', '', NULL, u.did, {row}.post_id, '{QueueStatus.Pending.ToSql()}', 0, 5, 0, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()
+            FROM {t.Users} u WHERE u.user_id = {row}.poster_id
+        """;
+
     public IReadOnlyList<string> Statements(AtSyncTables t)
     {
         const int Visible = PhpbbConstants.ItemApproved;
-        string Enqueue(QueueOperation operation, string row) => $"""
-            INSERT INTO {t.Queue} (operation, collection, rkey, record_data, user_did, local_id, status, attempts, max_attempts, next_retry_at, created_at, updated_at)
-                SELECT '{operation.ToSql()}', '{ForumLexicon.Post}', '', NULL, u.did, {row}.post_id, '{QueueStatus.Pending.ToSql()}', 0, 5, 0, UNIX_TIMESTAMP(), UNIX_TIMESTAMP()
-                FROM {t.Users} u WHERE u.user_id = {row}.poster_id
-            """;
+        string Enqueue(QueueOperation operation, string row) => M0200_QueueOutbox.Enqueue(t, operation, row);
 
         var origin = OutboxOrigin.QuotedSessionVariable;
         return

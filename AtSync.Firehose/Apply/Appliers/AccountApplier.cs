@@ -1,3 +1,4 @@
+using AtSync.Core.Storage;
 using AtSync.Firehose.Apply.Mappings;
 using AtSync.Firehose.Apply.Phpbb;
 using AtSync.Firehose.Events;
@@ -12,7 +13,12 @@ internal sealed class AccountApplier(UserLinks links, AccountRows accounts, Phpb
 {
     public async Task ApplyAsync(IdentityEvent identity, CancellationToken ct)
     {
-        if (!string.IsNullOrEmpty(identity.Handle) && await links.SetHandleAsync(identity.Did, identity.Handle, EventTimes.Unix(identity.Time), ct))
+        if (!string.IsNullOrEmpty(identity.Handle) && !AsciiColumn.Fits(identity.Handle, 253))
+        {
+            // Handles are ASCII, and so is the column: anything else is not a handle (and would fail the batch).
+            outcome.Skip(Outcomes.InvalidHandle);
+        }
+        else if (!string.IsNullOrEmpty(identity.Handle) && await links.SetHandleAsync(identity.Did, identity.Handle, EventTimes.Unix(identity.Time), ct))
         {
             outcome.Apply(Outcomes.Identity);
         }

@@ -16,6 +16,12 @@ internal sealed class LabelApplier(PostMap posts, LabelRows labels, PostVisibili
             outcome.Skip(Outcomes.ForeignLabeler);
             return;
         }
+        if (!LabelRows.Fits(label))
+        {
+            // Not a label any labeler may send; written, it would fail the whole batch.
+            outcome.Skip(Outcomes.InvalidLabel);
+            return;
+        }
         if (await posts.PostIdAsync(label.Uri, ct) is not { } postId)
         {
             outcome.Skip(Outcomes.UnmappedSubject);

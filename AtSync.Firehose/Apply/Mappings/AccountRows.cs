@@ -1,4 +1,4 @@
-using AtSync.Core.Forum.Text;
+using AtSync.Core.Storage;
 
 namespace AtSync.Firehose.Apply.Mappings;
 
@@ -8,8 +8,8 @@ internal sealed class AccountRows(ForumSession db)
     public Task SaveAsync(string did, bool active, string? status, long time, CancellationToken ct) =>
         db.ExecuteAsync($"""
             INSERT INTO {db.Tables.Accounts} (did, active, status, updated_at) VALUES (@did, @active, @status, @time)
-            ON DUPLICATE KEY UPDATE active = VALUES(active), status = VALUES(status), updated_at = VALUES(updated_at)
-            """, ct, ("@did", did), ("@active", active ? 1 : 0), ("@status", PhpbbText.Truncate(status ?? "", 64)), ("@time", time));
+            ON DUPLICATE KEY UPDATE active = @active, status = @status, updated_at = @time
+            """, ct, ("@did", did), ("@active", active ? 1 : 0), ("@status", AsciiColumn.Lossy(status ?? "", 64)), ("@time", time));
 
     /// <summary>True when the relay reported <paramref name="did"/> as deactivated.</summary>
     public async Task<bool> IsDeactivatedAsync(string did, CancellationToken ct) =>

@@ -19,6 +19,6 @@ internal static class CursorRows
     public static Task SaveAsync(ForumSession db, string service, long cursor, long now, CancellationToken ct) =>
         db.ExecuteAsync($"""
             INSERT INTO {db.Tables.Cursors} (service, cursor_value, updated_at) VALUES (@service, @cursor, @now)
-            ON DUPLICATE KEY UPDATE cursor_value = VALUES(cursor_value), updated_at = VALUES(updated_at)
+            ON DUPLICATE KEY UPDATE cursor_value = @cursor, updated_at = @now
             """, ct, ("@service", service), ("@cursor", cursor), ("@now", now));
 }

@@ -18,7 +18,7 @@ internal sealed class ParkedPosts(ForumSession db)
         db.ExecuteAsync($"""
             INSERT INTO {db.Tables.ParkedPosts} (at_uri, root_uri, author_did, at_cid, record_json, event_time, seq, created_at)
             VALUES (@uri, @root, @did, @cid, @json, @time, @seq, @time)
-            ON DUPLICATE KEY UPDATE at_cid = VALUES(at_cid), record_json = VALUES(record_json)
+            ON DUPLICATE KEY UPDATE at_cid = @cid, record_json = @json
             """, ct, ("@uri", uri), ("@root", rootUri), ("@did", did), ("@cid", cid), ("@json", JsonSerializer.Serialize(record, Json)),
             ("@time", time), ("@seq", seq));
 

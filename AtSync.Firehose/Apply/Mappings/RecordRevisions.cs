@@ -16,7 +16,7 @@ internal sealed class RecordRevisions(ForumSession db)
         {
             return false;
         }
-        await db.ExecuteAsync($"INSERT INTO {t.RecordRevisions} (at_uri, rev) VALUES (@uri, @rev) ON DUPLICATE KEY UPDATE rev = VALUES(rev)", ct,
+        await db.ExecuteAsync($"INSERT INTO {t.RecordRevisions} (at_uri, rev) VALUES (@uri, @rev) ON DUPLICATE KEY UPDATE rev = @rev", ct,
             ("@uri", uri), ("@rev", rev));
         return true;
     }

@@ -1,3 +1,4 @@
+using AtSync.Core.Storage;
 using AtSync.Firehose.Apply.Phpbb;
 
 namespace AtSync.Firehose.Apply.Mappings;
@@ -22,7 +23,7 @@ internal sealed class UserLinks(ForumSession db)
 
     public Task LinkAsync(uint userId, string did, string? handle, long time, CancellationToken ct) =>
         db.ExecuteAsync($"INSERT INTO {db.Tables.Users} (user_id, did, handle, created_at, updated_at) VALUES (@id, @did, @handle, @time, @time)", ct,
-            ("@id", userId), ("@did", did), ("@handle", handle ?? ""), ("@time", time));
+            ("@id", userId), ("@did", did), ("@handle", handle is not null && AsciiColumn.Fits(handle, 253) ? handle : ""), ("@time", time));
 
     /// <summary>Stores a linked DID's new handle; false when the DID is not linked.</summary>
     public async Task<bool> SetHandleAsync(string did, string handle, long time, CancellationToken ct) =>

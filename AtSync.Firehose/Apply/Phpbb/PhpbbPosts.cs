@@ -24,9 +24,8 @@ internal readonly record struct SubmittedPost(uint TopicId, uint PostId);
 /// </summary>
 internal sealed class PhpbbPosts(ForumSession db)
 {
-    private const int MaxSubject = 255;
-
-    public static string Subject(ForumPostRecord record) => PhpbbText.Truncate(record.Subject ?? "", MaxSubject);
+    /// <summary>The subject as phpBB stores it (escaped, characters outside the BMP as references, cut as phpBB counts).</summary>
+    public static string Subject(ForumPostRecord record) => PhpbbColumnText.Subject(record.Subject ?? "");
 
     public async Task<SubmittedPost> SubmitAsync(NewPost post, CancellationToken ct)
     {
@@ -102,7 +101,7 @@ internal sealed class PhpbbPosts(ForumSession db)
         var t = db.Tables;
         var subject = Subject(record);
         await db.ExecuteAsync($"""
-            UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, post_subject = IF(@subject = '', post_subject, @subject),
+            UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, {(subject.Length > 0 ? "post_subject = @subject," : "")}
               enable_bbcode = @bbcode, enable_smilies = @smilies, enable_sig = @sig,
               post_edit_time = @time, post_edit_user = @poster, post_edit_count = post_edit_count + 1
             WHERE post_id = @id

@@ -1,4 +1,5 @@
 using AtSync.Core.Forum;
+using AtSync.Core.Forum.Text;
 
 namespace AtSync.Firehose.Apply.Phpbb;
 
@@ -15,7 +16,7 @@ internal sealed class PhpbbUsers(ForumSession db)
         string username, clean;
         for (var attempt = 1; ; attempt++)
         {
-            username = PhpbbUsernames.Candidate(preferred, attempt);
+            username = PhpbbColumnText.Name(PhpbbUsernames.Candidate(preferred, attempt));
             clean = PhpbbUsernames.Clean(username);
             if (await db.CountAsync($"SELECT COUNT(*) FROM {t.PhpbbUsers} WHERE username_clean = @clean", ct, ("@clean", clean)) == 0) break;
         }
