@@ -126,7 +126,8 @@ public sealed class ComposeDeployment
             """);
         text.Append(Host("mysql"));
         text.Append($"    image: \"{images.Mysql}\"\n");
-        text.Append($"    command: [\"--port={local.MysqlPort}\", \"--bind-address=127.0.0.1\"]\n");
+        // The port and address go to the stand-in's entrypoint, so the compose file's own `command:` (if any) stays.
+        text.Append($"    environment:\n      MYSQL_STANDIN_PORT: \"{local.MysqlPort}\"\n      MYSQL_STANDIN_BIND_ADDRESS: \"127.0.0.1\"\n");
         text.Append(Probe("CMD", "mysqladmin", "ping", "--host=127.0.0.1", $"--port={local.MysqlPort}", "--silent"));
         text.Append(Host("forum"));
         text.Append($"    image: \"{images.Forum}\"\n    build: !reset null\n    ports: !reset []\n");

@@ -10,6 +10,12 @@ set -euo pipefail
 
 if [ "${1:0:1}" = '-' ]; then set -- mariadbd "$@"; fi
 if [ "$1" = mysqld ]; then shift; set -- mariadbd "$@"; fi
+# Stand-in only (host networking in the deployment test): the port and address to listen on, added after the compose
+# file's own arguments (its `command:`), which pass through unchanged.
+if [ "$1" = mariadbd ]; then
+  [ -n "${MYSQL_STANDIN_PORT:-}" ] && set -- "$@" --port="$MYSQL_STANDIN_PORT"
+  [ -n "${MYSQL_STANDIN_BIND_ADDRESS:-}" ] && set -- "$@" --bind-address="$MYSQL_STANDIN_BIND_ADDRESS"
+fi
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) [Entrypoint]: $*" >&2; }
 datadir=/var/lib/mysql
