@@ -1,3 +1,4 @@
+using AtSync.AtProto.OAuth;
 using AtSync.Core.Settings;
 using AtSync.Core.Tokens;
 using AtSync.QueueWorker.Delivery;
@@ -18,13 +19,16 @@ public static class QueueWorkerRegistration
     public static TBuilder AddQueueWorker<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.AddTokenEncryptionSettings();
+        builder.AddOAuthClientSettings();
         builder.Services.AddOptions<QueueWorkerOptions>().Bind(builder.Configuration.GetSection(QueueWorkerOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton(services => TokenCipher.FromOptions(services.GetRequiredService<IOptions<TokenEncryptionOptions>>().Value));
         builder.Services.TryAddSingleton<QueueMetrics>();
+        builder.Services.TryAddSingleton<DpopNonceCache>();
         builder.Services.TryAddSingleton<PdsClients>();
+        builder.Services.TryAddSingleton<OAuthRefresher>();
         builder.Services.TryAddSingleton(new RetrySchedule());
         builder.Services.TryAddSingleton<RateBudget>();
         builder.Services.TryAddSingleton<QueueStore>();

@@ -27,6 +27,7 @@ public partial class XrpcClient
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
     private readonly Uri? _service;
+    private readonly AtSync.AtProto.OAuth.DpopKey? _dpopKey;
 
     /// <summary>Calls go to <paramref name="httpClient"/>'s <see cref="HttpClient.BaseAddress"/>.</summary>
     public XrpcClient(HttpClient httpClient, TimeProvider? timeProvider = null)
@@ -34,8 +35,9 @@ public partial class XrpcClient
     {
     }
 
-    private XrpcClient(HttpClient httpClient, Uri? service, TimeProvider? timeProvider)
+    private XrpcClient(HttpClient httpClient, Uri? service, TimeProvider? timeProvider, AtSync.AtProto.OAuth.DpopKey? dpopKey = null)
     {
+        _dpopKey = dpopKey;
         ArgumentNullException.ThrowIfNull(httpClient);
         if (service is not null && (!service.IsAbsoluteUri || (service.Scheme != Uri.UriSchemeHttp && service.Scheme != Uri.UriSchemeHttps)))
         {
@@ -53,7 +55,17 @@ public partial class XrpcClient
     public XrpcClient WithService(Uri service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        return new XrpcClient(_http, service, _time);
+        return new XrpcClient(_http, service, _time, _dpopKey);
+    }
+
+    /// <summary>
+    /// A client whose tokens are DPoP-bound to <paramref name="dpopKey"/>: they go out as <c>Authorization: DPoP …</c>
+    /// and the HttpClient's <see cref="AtSync.AtProto.OAuth.DpopHandler"/> signs each request's proof.
+    /// </summary>
+    public XrpcClient WithDpop(AtSync.AtProto.OAuth.DpopKey dpopKey)
+    {
+        ArgumentNullException.ThrowIfNull(dpopKey);
+        return new XrpcClient(_http, _service, _time, dpopKey);
     }
 
     /// <summary>GET <c>/xrpc/{nsid}</c> with query parameters; the JSON output is decoded with <paramref name="outputType"/>.</summary>
@@ -148,7 +160,15 @@ public partial class XrpcClient
                 // Never echo the value.
                 throw new ArgumentException("The bearer token is empty or has characters not allowed in a header.", nameof(bearerToken));
             }
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+            if (_dpopKey is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue(AtSync.AtProto.OAuth.DpopHandler.AuthorizationScheme, bearerToken);
+                request.Options.Set(AtSync.AtProto.OAuth.DpopHandler.KeyOption, _dpopKey);
+            }
+            else
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+            }
         }
 
         HttpResponseMessage response;

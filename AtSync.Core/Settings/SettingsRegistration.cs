@@ -26,6 +26,14 @@ public static class SettingsRegistration
         return builder;
     }
 
+    /// <summary>The optional OAuth client settings (<see cref="OAuthClientOptions"/>), validated when given.</summary>
+    public static IHostApplicationBuilder AddOAuthClientSettings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OAuthClientOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OAuthClientOptions>, OAuthClientOptionsValidator>());
+        return builder;
+    }
+
     /// <summary>Relay, labeler (defaulting to the forum's) and PLC directory. Needs <see cref="AddForumSettings"/>.</summary>
     public static IHostApplicationBuilder AddNetworkSettings(this IHostApplicationBuilder builder)
     {

@@ -24,7 +24,12 @@ public sealed record AtSyncTables(string Prefix)
     /// <summary>Firehose: the commit revision of the last operation applied to each forum record (migration 100).</summary>
     public string RecordRevisions => Prefix + "atproto_record_revs";
 
+    /// <summary>Linking: OAuth sign-ins between the redirect to the authorization server and its callback (migration 600).</summary>
+    public string OAuthRequests => Prefix + "atproto_oauth_requests";
+
     public string PhpbbUsers => Prefix + "users";
+    public string PhpbbSessions => Prefix + "sessions";
+    public string PhpbbConfig => Prefix + "config";
     public string PhpbbForums => Prefix + "forums";
     public string PhpbbTopics => Prefix + "topics";
     public string PhpbbPosts => Prefix + "posts";

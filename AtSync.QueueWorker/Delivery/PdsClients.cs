@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AtSync.AtProto.OAuth;
 using AtSync.AtProto.Xrpc;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ public sealed class PdsClients : IDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, XrpcClient> _clients = new(StringComparer.Ordinal);
 
-    public PdsClients(IOptions<QueueWorkerOptions> options, TimeProvider time)
+    public PdsClients(IOptions<QueueWorkerOptions> options, DpopNonceCache nonces, TimeProvider time)
     {
         var handler = new SocketsHttpHandler
         {
@@ -24,9 +25,13 @@ public sealed class PdsClients : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AllowAutoRedirect = false,
         };
-        _http = new HttpClient(handler) { Timeout = options.Value.RequestTimeout };
+        // OAuth sessions' requests carry their DPoP key; the DPoP handler signs them and keeps each server's nonce.
+        _http = new HttpClient(new DpopHandler(nonces, time) { InnerHandler = handler }) { Timeout = options.Value.RequestTimeout };
         _time = time;
     }
+
+    /// <summary>The shared client (token-endpoint calls of OAuth refreshes go through it too).</summary>
+    public HttpClient Http => _http;
 
     public XrpcClient For(Uri pds) =>
         _clients.GetOrAdd(pds.GetLeftPart(UriPartial.Path), static (_, state) => new XrpcClient(state.Http, state.Time).WithService(state.Pds),

@@ -65,7 +65,7 @@ public sealed class PdsWriter(PdsClients pds, RateBudget budget, RetrySchedule r
 
     private async Task<RowOutcome> SendOnceAsync(QueueRow row, UserSession session, PlannedWrite write, CancellationToken ct)
     {
-        var client = pds.For(session.PdsUrl);
+        var client = session.DpopKey is { } dpopKey ? pds.For(session.PdsUrl).WithDpop(dpopKey) : pds.For(session.PdsUrl);
         var started = time.GetTimestamp();
         var success = false;
         try
@@ -113,7 +113,8 @@ public sealed class PdsWriter(PdsClients pds, RateBudget budget, RetrySchedule r
             metrics.Failed("rate_limited");
             return new RowOutcome.Deferred($"rate limited by the PDS until {until:O}", until);
         }
-        if (ex.IsTransient || ex.Kind == XrpcErrorKind.InvalidResponse || IsAuthFailure(ex))
+        // use_dpop_nonce here means the server wanted a nonce again right after the DPoP handler's one retry: try later.
+        if (ex.IsTransient || ex.Kind == XrpcErrorKind.InvalidResponse || IsAuthFailure(ex) || ex.Error == "use_dpop_nonce")
         {
             var reason = ex.Kind switch
             {

@@ -8,8 +8,13 @@ namespace AtSync.QueueWorker.Sessions;
 /// <see cref="StoredAccessToken"/> is the encrypted value it came from, used to tell whether another worker
 /// has refreshed the session since.
 /// </summary>
-public sealed class UserSession(long userId, string did, Uri pdsUrl, string accessToken, string storedAccessToken, DateTimeOffset? expiresAt)
+/// <remarks>An OAuth session carries its DPoP key (<see cref="DpopKey"/>): its token goes out as <c>Authorization: DPoP</c>
+/// with a proof per request. A legacy app-password session has none and sends <c>Bearer</c>.</remarks>
+public sealed class UserSession(long userId, string did, Uri pdsUrl, string accessToken, string storedAccessToken, DateTimeOffset? expiresAt,
+    AtSync.AtProto.OAuth.DpopKey? dpopKey = null)
 {
+    public AtSync.AtProto.OAuth.DpopKey? DpopKey { get; } = dpopKey;
+
     public long UserId { get; } = userId;
     public string Did { get; } = did;
     public Uri PdsUrl { get; } = pdsUrl;
@@ -20,7 +25,7 @@ public sealed class UserSession(long userId, string did, Uri pdsUrl, string acce
     /// <summary>Rate budgets and 429 blocks are kept per PDS and DID.</summary>
     public string BudgetKey => $"{PdsUrl.GetLeftPart(UriPartial.Authority)}|{Did}";
 
-    public override string ToString() => $"UserSession {{ UserId = {UserId}, Did = {Did}, PdsUrl = {PdsUrl}, AccessToken = [redacted] }}";
+    public override string ToString() => $"UserSession {{ UserId = {UserId}, Did = {Did}, PdsUrl = {PdsUrl}, AccessToken = [redacted], DPoP = {DpopKey is not null} }}";
 }
 
 /// <summary>What opening or refreshing a user's session gave: <see cref="Opened"/> or a <see cref="SessionProblem"/>.</summary>

@@ -1,6 +1,8 @@
 using System.Data;
 using System.Net;
+using AtSync.AtProto.OAuth;
 using AtSync.AtProto.Xrpc;
+using AtSync.Core.Settings;
 using AtSync.Core.Storage;
 using AtSync.Core.Tokens;
 using AtSync.QueueWorker.Delivery;
@@ -20,6 +22,7 @@ public sealed partial class UserSessions(
     AtSyncTables tables,
     TokenCipher cipher,
     PdsClients pds,
+    OAuthRefresher oauth,
     QueueMetrics metrics,
     IOptions<QueueWorkerOptions> options,
     TimeProvider time,
@@ -30,7 +33,18 @@ public sealed partial class UserSessions(
         "ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing", "AccountTakedown", "AccountDeactivated",
     };
 
-    private sealed record StoredUser(long UserId, string Did, string PdsUrl, string? Access, string? Refresh, long? ExpiresAt);
+    private sealed record StoredUser(long UserId, string Did, string PdsUrl, string? Access, string? Refresh, long? ExpiresAt,
+        SessionKind Kind, string? DpopKey, string? Issuer, string? TokenEndpoint);
+
+    private const string UserColumns = "user_id, did, pds_url, access_token, refresh_token, token_expires_at, session_kind, dpop_key, auth_issuer, token_endpoint";
+
+    /// <summary>What a refresh gave: new tokens to store, or why there are none.</summary>
+    private abstract record Refresh
+    {
+        public sealed record Tokens(string Access, string RefreshToken, DateTimeOffset? ExpiresAt, string? Scope) : Refresh;
+
+        public sealed record Failed(SessionProblem Problem) : Refresh;
+    }
 
     /// <summary>Sessions for the given DIDs, refreshed when they expire soon; a problem for each DID that has none.</summary>
     public async Task<IReadOnlyDictionary<string, SessionResult>> GetAsync(
@@ -49,7 +63,7 @@ public sealed partial class UserSessions(
                 names.Add("@d" + i);
                 command.Parameters.AddWithValue("@d" + i++, did);
             }
-            command.CommandText = $"SELECT user_id, did, pds_url, access_token, refresh_token, token_expires_at FROM {tables.Users} WHERE did IN ({string.Join(',', names)})";
+            command.CommandText = $"SELECT {UserColumns} FROM {tables.Users} WHERE did IN ({string.Join(',', names)})";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -94,8 +108,9 @@ public sealed partial class UserSessions(
         }
         try
         {
+            if (OpenKey(user) is SessionProblem noKey) return noKey;
             var session = new UserSession(user.UserId, user.Did, pdsUrl, cipher.Decrypt(user.Access), user.Access,
-                user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null);
+                user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null, KeyOf(user));
             if (cipher.NeedsReencryption(user.Access) || cipher.NeedsReencryption(user.Refresh))
             {
                 await ReencryptAsync(user, cancellationToken);
@@ -115,7 +130,7 @@ public sealed partial class UserSessions(
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         StoredUser? user = null;
         await using (var select = new MySqlCommand(
-            $"SELECT user_id, did, pds_url, access_token, refresh_token, token_expires_at FROM {tables.Users} WHERE user_id = @id FOR UPDATE",
+            $"SELECT {UserColumns} FROM {tables.Users} WHERE user_id = @id FOR UPDATE",
             connection, transaction))
         {
             select.Parameters.AddWithValue("@id", userId);
@@ -136,43 +151,32 @@ public sealed partial class UserSessions(
             {
                 // Another worker refreshed while this one waited for the lock.
                 await transaction.CommitAsync(cancellationToken);
+                if (OpenKey(user) is SessionProblem noKey) return noKey;
                 return new SessionResult.Opened(new UserSession(user.UserId, user.Did, pdsUrl, cipher.Decrypt(user.Access), user.Access,
-                    user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null));
+                    user.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null, KeyOf(user)));
             }
+            if (OpenKey(user) is SessionProblem missingKey) return missingKey;
 
             var refreshToken = cipher.Decrypt(user.Refresh);
-            SessionOutput output;
-            try
-            {
-                output = (await pds.For(pdsUrl).RefreshSessionAsync(refreshToken, cancellationToken)).Value;
-            }
-            catch (XrpcException ex) when (ex.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized && RevokedErrors.Contains(ex.Error))
-            {
-                metrics.TokenRefreshed("revoked");
-                LogRefreshRejected(user.Did, ex.Error);
-                return new SessionProblem.SignInRequired($"the PDS rejected the refresh token ({ex.Error})");
-            }
-            catch (XrpcException ex)
-            {
-                metrics.TokenRefreshed("failed");
-                LogRefreshFailed(user.Did, ex.Error, (int?)ex.StatusCode);
-                return new SessionProblem.Unavailable(ex.Message);
-            }
-            if (!string.Equals(output.Did, user.Did, StringComparison.Ordinal))
-            {
-                metrics.TokenRefreshed("failed");
-                return new SessionProblem.SignInRequired("the refreshed session belongs to another DID");
-            }
+            var dpopKey = KeyOf(user);
+            var refreshed = dpopKey is not null
+                ? await RefreshOAuthAsync(user, refreshToken, dpopKey, cancellationToken)
+                : await RefreshAppPasswordAsync(user, pdsUrl, refreshToken, cancellationToken);
+            if (refreshed is not Refresh.Tokens tokens) return ((Refresh.Failed)refreshed).Problem;
 
-            var expiresAt = JwtExpiry.Read(output.AccessJwt);
-            var storedAccess = cipher.Encrypt(output.AccessJwt);
+            var expiresAt = tokens.ExpiresAt;
+            var storedAccess = cipher.Encrypt(tokens.Access);
+            // The rotated refresh token is committed (under the row lock) before the new access token is used: a
+            // crash after the refresh leaves the one token that is still good, and no other worker can spend the old one.
             await using (var update = new MySqlCommand($"""
-                UPDATE {tables.Users} SET access_token = @access, refresh_token = @refresh, token_expires_at = @expires, updated_at = @now
+                UPDATE {tables.Users} SET access_token = @access, refresh_token = @refresh, token_expires_at = @expires,
+                    token_scope = COALESCE(@scope, token_scope), updated_at = @now
                 WHERE user_id = @id
                 """, connection, transaction))
             {
                 update.Parameters.AddWithValue("@access", storedAccess);
-                update.Parameters.AddWithValue("@refresh", cipher.Encrypt(output.RefreshJwt));
+                update.Parameters.AddWithValue("@refresh", cipher.Encrypt(tokens.RefreshToken));
+                update.Parameters.AddWithValue("@scope", tokens.Scope);
                 update.Parameters.AddWithValue("@expires", expiresAt?.ToUnixTimeSeconds());
                 update.Parameters.AddWithValue("@now", now.ToUnixTimeSeconds());
                 update.Parameters.AddWithValue("@id", user.UserId);
@@ -181,7 +185,7 @@ public sealed partial class UserSessions(
             await transaction.CommitAsync(cancellationToken);
             metrics.TokenRefreshed("ok");
             LogRefreshed(user.Did, cipher.CurrentVersion);
-            return new SessionResult.Opened(new UserSession(user.UserId, user.Did, pdsUrl, output.AccessJwt, storedAccess, expiresAt));
+            return new SessionResult.Opened(new UserSession(user.UserId, user.Did, pdsUrl, tokens.Access, storedAccess, expiresAt, dpopKey));
         }
         catch (TokenCipherException ex)
         {
@@ -189,6 +193,93 @@ public sealed partial class UserSessions(
             return new SessionProblem.SignInRequired($"stored tokens cannot be decrypted ({ex.Failure})");
         }
     }
+
+    /// <summary>Legacy app-password session: <c>com.atproto.server.refreshSession</c> at the PDS with the refresh JWT as bearer.</summary>
+    private async Task<Refresh> RefreshAppPasswordAsync(StoredUser user, Uri pdsUrl, string refreshToken, CancellationToken cancellationToken)
+    {
+        SessionOutput output;
+        try
+        {
+            output = (await pds.For(pdsUrl).RefreshSessionAsync(refreshToken, cancellationToken)).Value;
+        }
+        catch (XrpcException ex) when (ex.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized && RevokedErrors.Contains(ex.Error))
+        {
+            metrics.TokenRefreshed("revoked");
+            LogRefreshRejected(user.Did, ex.Error);
+            return new Refresh.Failed(new SessionProblem.SignInRequired($"the PDS rejected the refresh token ({ex.Error})"));
+        }
+        catch (XrpcException ex)
+        {
+            metrics.TokenRefreshed("failed");
+            LogRefreshFailed(user.Did, ex.Error, (int?)ex.StatusCode);
+            return new Refresh.Failed(new SessionProblem.Unavailable(ex.Message));
+        }
+        if (!string.Equals(output.Did, user.Did, StringComparison.Ordinal))
+        {
+            metrics.TokenRefreshed("failed");
+            return new Refresh.Failed(new SessionProblem.SignInRequired("the refreshed session belongs to another DID"));
+        }
+        return new Refresh.Tokens(output.AccessJwt, output.RefreshJwt, JwtExpiry.Read(output.AccessJwt), null);
+    }
+
+    /// <summary>OAuth session: the authorization server's token endpoint, DPoP-signed with the session's key.</summary>
+    private async Task<Refresh> RefreshOAuthAsync(StoredUser user, string refreshToken, DpopKey dpopKey, CancellationToken cancellationToken)
+    {
+        if (!oauth.IsConfigured)
+        {
+            metrics.TokenRefreshed("failed");
+            LogOAuthNotConfigured(user.Did);
+            return new Refresh.Failed(new SessionProblem.Unavailable($"OAuth sessions need {OAuthClientConfiguration.PublicUrlName} to refresh"));
+        }
+        if (!Uri.TryCreate(user.TokenEndpoint, UriKind.Absolute, out var tokenEndpoint) || tokenEndpoint.Scheme is not ("http" or "https")
+            || string.IsNullOrEmpty(user.Issuer))
+        {
+            return new Refresh.Failed(new SessionProblem.SignInRequired("the stored OAuth session names no token endpoint"));
+        }
+        TokenSet tokens;
+        try
+        {
+            tokens = await oauth.RefreshAsync(tokenEndpoint, user.Issuer, refreshToken, dpopKey, cancellationToken);
+        }
+        catch (OAuthException ex) when (ex.IsInvalidGrant)
+        {
+            metrics.TokenRefreshed("revoked");
+            LogRefreshRejected(user.Did, ex.Error);
+            return new Refresh.Failed(new SessionProblem.SignInRequired($"the authorization server rejected the refresh token ({ex.Error})"));
+        }
+        catch (OAuthException ex)
+        {
+            metrics.TokenRefreshed("failed");
+            LogRefreshFailed(user.Did, ex.Error, (int?)ex.StatusCode);
+            return new Refresh.Failed(new SessionProblem.Unavailable(ex.Message));
+        }
+        if (tokens.Subject.Value != user.Did)
+        {
+            metrics.TokenRefreshed("failed");
+            return new Refresh.Failed(new SessionProblem.SignInRequired("the refreshed session belongs to another DID"));
+        }
+        // AT OAuth servers rotate refresh tokens; one that did not keeps the old (still valid) one.
+        return new Refresh.Tokens(tokens.AccessToken, tokens.RefreshToken ?? refreshToken, tokens.ExpiresAt, tokens.Scope);
+    }
+
+    /// <summary>An OAuth session's DPoP key must be there and open; a problem when it is not (the user must sign in again).</summary>
+    private SessionProblem? OpenKey(StoredUser user)
+    {
+        if (user.Kind != SessionKind.OAuth) return null;
+        if (string.IsNullOrEmpty(user.DpopKey)) return new SessionProblem.SignInRequired("the OAuth session has no DPoP key");
+        try
+        {
+            _ = KeyOf(user);
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return new SessionProblem.SignInRequired("the stored DPoP key is not usable");
+        }
+    }
+
+    private DpopKey? KeyOf(StoredUser user) =>
+        user.Kind == SessionKind.OAuth && !string.IsNullOrEmpty(user.DpopKey) ? DpopKey.ImportPrivateKey(cipher.Decrypt(user.DpopKey)) : null;
 
     private async Task ReencryptAsync(StoredUser user, CancellationToken cancellationToken)
     {
@@ -216,7 +307,11 @@ public sealed partial class UserSessions(
         reader.GetString(2),
         reader.IsDBNull(3) ? null : reader.GetString(3),
         reader.IsDBNull(4) ? null : reader.GetString(4),
-        reader.IsDBNull(5) ? null : Convert.ToInt64(reader.GetValue(5)));
+        reader.IsDBNull(5) ? null : Convert.ToInt64(reader.GetValue(5)),
+        SessionKinds.Parse(reader.GetString(6)),
+        reader.IsDBNull(7) ? null : reader.GetString(7),
+        reader.IsDBNull(8) ? null : reader.GetString(8),
+        reader.IsDBNull(9) ? null : reader.GetString(9));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refreshed the PDS session of {Did}; tokens stored with key version {KeyVersion}")]
     private partial void LogRefreshed(string did, string keyVersion);
@@ -229,6 +324,9 @@ public sealed partial class UserSessions(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The stored tokens of {Did} cannot be decrypted ({Failure})")]
     private partial void LogUndecryptable(string did, TokenCipherFailure failure);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The OAuth session of {Did} cannot be refreshed: LINKING_PUBLIC_URL (and OAUTH_CLIENT_KEY for a confidential client) are not set")]
+    private partial void LogOAuthNotConfigured(string did);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Re-encrypted the stored tokens of {Did} with key version {KeyVersion}")]
     private partial void LogReencrypted(string did, string keyVersion);

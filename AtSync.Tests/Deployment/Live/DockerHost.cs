@@ -171,6 +171,8 @@ public sealed class DockerHost : IAsyncDisposable
         _cacheLock?.Dispose();
         if (_temp is not null)
         {
+            // dockerd leaves its default network namespace bind-mounted in the exec-root.
+            if (Started) await CommandRunner.RunAsync("umount", [Path.Combine(_temp.FullName, "x", "netns", "default")], timeout: TimeSpan.FromSeconds(10));
             try
             {
                 _temp.Delete(recursive: true);
