@@ -198,15 +198,32 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
 
     private async Task CheckStructuredLogsAsync(ComposeDeployment deployment)
     {
-        // The console logger's records: "<level>: <category>[<event id>]" then the message.
-        var record = new Regex(@"^(info|warn|fail|crit|dbug|trce): AtSync\.[\w.]+\[\d+\]", RegexOptions.Multiline);
+        // Outside Development the services log one JSON object per line (README: Operations), behind compose's
+        // "<service>-1  | " prefix: a record is a line whose object names an AtSync category and a level.
         foreach (var (service, own) in new[] { ("firehose", "Stream firehose starting from"), ("queueworker", "Queue worker started (batch") })
         {
             var logs = await deployment.LogsAsync(service);
-            var records = record.Matches(logs).Count;
+            var records = logs.Split('\n').Count(IsAtSyncJsonRecord);
             _figures.AtLeast($"`docker compose logs {service}`: AtSync log records", records, 2);
             _figures.Check($"`docker compose logs {service}` shows its own line", logs.Contains(own, StringComparison.Ordinal) ? "yes" : "no", $"contains \"{own}\"",
                 logs.Contains(own, StringComparison.Ordinal));
+        }
+    }
+
+    private static bool IsAtSyncJsonRecord(string line)
+    {
+        var start = line.IndexOf('{');
+        if (start < 0) return false;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line.AsMemory(start));
+            return json.RootElement.TryGetProperty("Category", out var category)
+                && category.GetString() is { } name && name.StartsWith("AtSync.", StringComparison.Ordinal)
+                && json.RootElement.TryGetProperty("LogLevel", out _);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 
