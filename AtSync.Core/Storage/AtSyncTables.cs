@@ -24,6 +24,12 @@ public sealed record AtSyncTables(string Prefix)
     /// <summary>Firehose: the commit revision of the last operation applied to each forum record (migration 100).</summary>
     public string RecordRevisions => Prefix + "atproto_record_revs";
 
+    /// <summary>Firehose: per-DID sync state, the last verified commit and status (migration 400).</summary>
+    public string Repos => Prefix + "atproto_repos";
+
+    /// <summary>Firehose: live commits waiting while their repository is not active (migration 400).</summary>
+    public string HeldCommits => Prefix + "atproto_held_commits";
+
     /// <summary>Linking: OAuth sign-ins between the redirect to the authorization server and its callback (migration 600).</summary>
     public string OAuthRequests => Prefix + "atproto_oauth_requests";
 
