@@ -24,7 +24,8 @@ internal static class AtSyncApplication
             .WithEnvironment("RELAY_URL", parameters.RelayUrl)
             .WithEnvironment("LABELER_DID", parameters.LabelerDid)
             .WithEnvironment("LABELER_URL", parameters.LabelerUrl)
-            .WithEnvironment("PLC_DIRECTORY_URL", parameters.PlcDirectoryUrl);
+            .WithEnvironment("PLC_DIRECTORY_URL", parameters.PlcDirectoryUrl)
+            .WithEnvironment("IDENTITY_ALLOWED_HOSTS", parameters.IdentityAllowedHosts);
 
         var queueWorker = builder.AddProject<Projects.AtSync_QueueWorker>("queueworker")
             .WithAtSyncService(database, parameters)

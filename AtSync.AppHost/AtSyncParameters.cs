@@ -24,6 +24,7 @@ internal sealed class AtSyncParameters
     public required IResourceBuilder<ParameterResource> LabelerDid { get; init; }
     public required IResourceBuilder<ParameterResource> LabelerUrl { get; init; }
     public required IResourceBuilder<ParameterResource> PlcDirectoryUrl { get; init; }
+    public required IResourceBuilder<ParameterResource> IdentityAllowedHosts { get; init; }
     public required IResourceBuilder<ParameterResource> LogLevel { get; init; }
 
     /// <summary>Defaults the Docker Compose file applies when a plain variable is left empty in <c>.env</c>.</summary>
@@ -36,6 +37,8 @@ internal sealed class AtSyncParameters
         ["LABELER_DID"] = "",
         ["LABELER_URL"] = "",
         ["PLC_DIRECTORY_URL"] = DefaultPlcDirectoryUrl,
+        // Empty: identity fetches reach public addresses only.
+        ["IDENTITY_ALLOWED_HOSTS"] = "",
     };
 
     public static AtSyncParameters Add(IDistributedApplicationBuilder builder) => new()
@@ -58,6 +61,8 @@ internal sealed class AtSyncParameters
             .WithDescription("The labeler's service URL; empty means the forum's PDS URL."),
         PlcDirectoryUrl = WithDefault(builder, "plc-directory-url", DefaultPlcDirectoryUrl)
             .WithDescription("PLC directory the Firehose resolves `did:plc` documents from (commit signature keys)."),
+        IdentityAllowedHosts = WithDefault(builder, "identity-allowed-hosts", "")
+            .WithDescription("Hosts identity fetches may reach although not public (e.g. a private PLC mirror); empty: public addresses only."),
         LogLevel = WithDefault(builder, "log-level", DefaultLogLevel)
             .WithDescription("Default minimum log level of both services (Trace … Critical, None)."),
     };

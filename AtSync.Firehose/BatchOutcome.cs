@@ -65,4 +65,16 @@ public static class Outcomes
     public const string InvalidHandle = "invalid_handle";
     public const string BadSignature = "bad_signature";
     public const string UnverifiedSignature = "unverified_signature";
+
+    /// <summary>A label from <c>LABELER_DID</c> without <c>sig</c>.</summary>
+    public const string UnsignedLabel = "unsigned_label";
+
+    /// <summary>A label whose <c>sig</c> does not verify with the labeler's <c>#atproto_label</c> key (tampered, other key).</summary>
+    public const string BadLabelSignature = "bad_label_signature";
+
+    /// <summary>A label that cannot be checked: the labeler's DID document has no usable <c>#atproto_label</c> key, or is gone.</summary>
+    public const string UnverifiedLabel = "unverified_label";
+
+    /// <summary>An <c>#identity</c> whose handle could not be checked now: the phpBB name stays as it was.</summary>
+    public const string IdentityUnchecked = "identity_unchecked";
 }

@@ -20,6 +20,7 @@ public sealed class FirehoseMetrics : IDisposable
     public const string BatchCommitName = "atsync.firehose.batch_commit_latency";
     public const string FrameToCommitName = "atsync.firehose.frame_to_commit_latency";
     public const string LabelsName = "atsync.firehose.labels";
+    public const string HandleChecksName = "atsync.firehose.handle_checks";
 
     private readonly Meter _meter;
     private readonly Counter<long> _events;
@@ -28,6 +29,7 @@ public sealed class FirehoseMetrics : IDisposable
     private readonly Counter<long> _decodeErrors;
     private readonly Counter<long> _reconnects;
     private readonly Counter<long> _labels;
+    private readonly Counter<long> _handleChecks;
     private readonly Histogram<double> _lag;
     private readonly Histogram<double> _batchCommit;
     private readonly Histogram<double> _frameToCommit;
@@ -43,6 +45,7 @@ public sealed class FirehoseMetrics : IDisposable
         _decodeErrors = _meter.CreateCounter<long>(DecodeErrorsName, "{frame}", "Frames that could not be decoded");
         _reconnects = _meter.CreateCounter<long>(ReconnectsName, "{reconnect}", "Stream reconnect attempts, by stream");
         _labels = _meter.CreateCounter<long>(LabelsName, "{label}", "Labels received, by outcome");
+        _handleChecks = _meter.CreateCounter<long>(HandleChecksName, "{check}", "Handles checked both ways, by result (verified, not_resolving_back, none, unavailable)");
         _lag = _meter.CreateHistogram<double>(LagName, "s", "Now minus the event's time, when it is processed");
         _batchCommit = _meter.CreateHistogram<double>(BatchCommitName, "ms", "Time to write and commit one batch");
         _frameToCommit = _meter.CreateHistogram<double>(FrameToCommitName, "ms", "From a frame's arrival to its batch's commit");
@@ -60,6 +63,8 @@ public sealed class FirehoseMetrics : IDisposable
     public void Reconnect(string stream) => _reconnects.Add(1, new KeyValuePair<string, object?>("stream", stream));
 
     public void Label(string outcome) => _labels.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void HandleChecked(string result) => _handleChecks.Add(1, new KeyValuePair<string, object?>("result", result));
 
     public void Lag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 

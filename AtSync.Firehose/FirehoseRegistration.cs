@@ -1,4 +1,5 @@
 using AtSync.AtProto.Identity;
+using AtSync.Core.Identity;
 using AtSync.Core.Settings;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Health;
@@ -40,20 +41,17 @@ public static class FirehoseRegistration
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<FirehoseMetrics>();
         builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();
-        // DID documents are fetched within a short budget before a batch (Verify/: CommitSignatures, AuthorHandles), so this client fails fast
-        // instead of going through the default retry pipeline.
-        builder.Services.AddSingleton<IDidResolver>(services => new DidResolver(
-            new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            {
-                Timeout = TimeSpan.FromSeconds(5),
-            },
-            new DidResolverOptions { PlcDirectory = new Uri(services.GetRequiredService<IOptions<NetworkOptions>>().Value.PlcDirectoryUrl) },
-            services.GetRequiredService<TimeProvider>()));
+        // DID documents and handles are fetched within a short budget before a batch (Verify/: CommitSignatures,
+        // AuthorHandles, LabelSignatures) over the guarded identity client (Core/Identity: no redirects, no private
+        // addresses but IDENTITY_ALLOWED_HOSTS, 5 s per fetch), not through the default retry pipeline.
+        builder.AddIdentityResolution(services => services.GetRequiredService<IOptions<NetworkOptions>>().Value.PlcDirectoryUrl, TimeSpan.FromHours(1));
         builder.Services.AddSingleton(services => new RepoSignatureChecker(
             services.GetRequiredService<IDidResolver>(), timeProvider: services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<CommitSignatures>();
         builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();
         builder.Services.AddSingleton<AuthorHandles>();
+        builder.Services.AddSingleton<LabelSignatures>();
+        builder.Services.AddSingleton<LinkedDids>();
         builder.Services.AddSingleton<BatchVerifier>();
         builder.Services.AddSingleton(services =>
         {

@@ -1,6 +1,7 @@
 using AtSync.AtProto.Identity;
 using AtSync.AtProto.OAuth;
 using AtSync.AtProto.Xrpc;
+using AtSync.Core.Identity;
 using AtSync.Core.Settings;
 using AtSync.Core.Tokens;
 using AtSync.Linking.Accounts;
@@ -27,26 +28,18 @@ public static class LinkingRegistration
             options.FormFieldName = "csrf";
         });
 
+        // Identity resolution (Core/Identity): DID documents over the guarded identity client (no redirects, no
+        // private addresses but IDENTITY_ALLOWED_HOSTS, bounded in time and bytes), cached 5 minutes.
+        builder.AddIdentityResolution(services => services.GetRequiredService<IOptions<LinkingOptions>>().Value.PlcDirectoryUrl, TimeSpan.FromMinutes(5));
         // Not an IHttpClientFactory client: the service defaults' resilience handler would transparently retry a
-        // token request, and a retried request spends a single-use code or refresh token twice.
-        builder.Services.TryAddSingleton(services => new OAuthHttp(new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxResponseHeadersLength = 64,
-        })
+        // token request, and a retried request spends a single-use code or refresh token twice. Guarded the same way:
+        // the PDS, its authorization server and their endpoints all come from documents anyone can write.
+        builder.Services.TryAddSingleton(services => new OAuthHttp(new HttpClient(IdentityHttpHandler.Create(
+            services.GetRequiredService<IdentityNetworkOptions>(), services.GetRequiredService<IdentityDns>()))
         { Timeout = TimeSpan.FromSeconds(15) }));
         builder.Services.TryAddSingleton(services => new OAuthUrls(services.GetRequiredService<IOptions<LinkingOptions>>().Value.AllowLoopbackHttp));
         builder.Services.TryAddSingleton<DpopNonceCache>();
         builder.Services.TryAddSingleton<LinkingClient>();
-        builder.Services.TryAddSingleton<IDidResolver>(services =>
-        {
-            var options = services.GetRequiredService<IOptions<LinkingOptions>>().Value;
-            return new DidResolver(services.GetRequiredService<OAuthHttp>().Client,
-                new DidResolverOptions { PlcDirectory = new Uri(options.PlcDirectoryUrl), CacheTtl = TimeSpan.FromMinutes(5) },
-                services.GetRequiredService<TimeProvider>());
-        });
         builder.Services.TryAddSingleton(services =>
         {
             var http = services.GetRequiredService<OAuthHttp>().Client;

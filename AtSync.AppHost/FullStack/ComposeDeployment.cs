@@ -161,6 +161,7 @@ internal static class ComposeDeployment
         ["LABELER_DID"] = "DID of the Ozone labeler whose labels hide or flag posts. Empty means FORUM_DID",
         ["LABELER_URL"] = "Service URL of the labeler (its com.atproto.label.subscribeLabels stream). Empty means FORUM_PDS_URL",
         ["PLC_DIRECTORY_URL"] = $"PLC directory the Firehose resolves did:plc documents from (the signing keys of commits). Empty means {AtSyncParameters.DefaultPlcDirectoryUrl}",
+        ["IDENTITY_ALLOWED_HOSTS"] = "Comma-separated host names the Firehose's identity fetches (PLC, did:web, handles) may reach although they resolve to loopback or private addresses, e.g. a private PLC mirror. Empty means public addresses only",
         ["LOG_LEVEL"] = $"Default minimum log level of both services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
         ["FORUM_IMAGE"] = $"phpBB image of the forum service; built from ./docker by `docker compose build forum`. Empty means {PhpbbImageDefault}",
         ["FIREHOSE_IMAGE"] = "AtSync.Firehose image, pinned by tag, e.g. atsync/firehose:1.0.0; build: dotnet publish AtSync.Firehose -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/firehose -p:ContainerImageTag=1.0.0",

@@ -552,7 +552,11 @@ public static class FrameDecoder
                 labels = count == 0 ? [] : new Label[count];
                 for (var j = 0; j < count; j++)
                 {
-                    labels[j] = ReadLabel(ref reader);
+                    // Read from its own copy: the signature covers the label's bytes without `sig` (Label.UnsignedBytes).
+                    var labelAt = reader.Position;
+                    var encoded = reader.ReadEncodedValue().ToArray();
+                    var labelReader = new DagCborReader((ReadOnlyMemory<byte>)encoded, options.DagCbor, labelAt);
+                    labels[j] = ReadLabel(ref labelReader, encoded);
                 }
             }
             else
@@ -569,10 +573,12 @@ public static class FrameDecoder
         return new LabelsEvent { Seq = seq, Labels = labels };
     }
 
-    private static Label ReadLabel(ref DagCborReader reader)
+    private static Label ReadLabel(ref DagCborReader reader, byte[] encoded)
     {
         var start = reader.Position;
         var entries = reader.ReadMapHeader();
+        var headerEnd = reader.Position;
+        int sigStart = -1, sigEnd = -1;
         var order = default(MapKeyOrder);
         long? ver = null;
         string? src = null, uri = null, cid = null, val = null, cts = null, exp = null;
@@ -580,6 +586,7 @@ public static class FrameDecoder
         ReadOnlyMemory<byte>? sig = null;
         for (var i = 0; i < entries; i++)
         {
+            var entryStart = reader.Position;
             var key = reader.ReadMapKey(ref order);
             if (key.Length != 3)
             {
@@ -604,6 +611,8 @@ public static class FrameDecoder
             else if (key.SequenceEqual("sig"u8))
             {
                 sig = reader.TryReadNull() ? null : reader.ReadBytesMemory();
+                sigStart = entryStart;
+                sigEnd = reader.Position;
             }
             else if (key.SequenceEqual("src"u8))
             {
@@ -633,7 +642,23 @@ public static class FrameDecoder
             throw Missing("label", missing, start);
         }
 
-        return new Label { Ver = ver, Src = src!, Uri = uri!, Cid = cid, Val = val!, Neg = neg, Cts = cts!, Exp = exp, Sig = sig };
+        return new Label
+        {
+            Ver = ver, Src = src!, Uri = uri!, Cid = cid, Val = val!, Neg = neg, Cts = cts!, Exp = exp, Sig = sig,
+            UnsignedBytes = sigStart < 0 ? encoded : WithoutEntry(encoded, entries, headerEnd, sigStart, sigEnd),
+        };
+    }
+
+    /// <summary>A canonical map's bytes without one entry: a header one shorter, then the other entries as they were.</summary>
+    private static byte[] WithoutEntry(byte[] map, int entries, int headerEnd, int entryStart, int entryEnd)
+    {
+        Span<byte> header = stackalloc byte[9];
+        var headerLength = DagCborWriter.WriteHeader(header, 5, (ulong)(entries - 1));
+        var result = new byte[headerLength + (entryStart - headerEnd) + (map.Length - entryEnd)];
+        header[..headerLength].CopyTo(result);
+        map.AsSpan(headerEnd, entryStart - headerEnd).CopyTo(result.AsSpan(headerLength));
+        map.AsSpan(entryEnd).CopyTo(result.AsSpan(headerLength + entryStart - headerEnd));
+        return result;
     }
 
     private static UnknownEvent ReadUnknown(ref DagCborReader reader, ReadOnlyMemory<byte> frame, ReadOnlySpan<byte> type)

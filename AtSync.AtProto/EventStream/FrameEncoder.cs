@@ -189,6 +189,15 @@ public static class FrameEncoder
         }
     }
 
+    /// <summary>One label as DAG-CBOR (what a labeler signs when <see cref="Label.Sig"/> is null).</summary>
+    public static byte[] EncodeLabel(Label label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        var w = new DagCborWriter();
+        WriteLabel(w, label);
+        return w.ToArray();
+    }
+
     private static void WriteLabel(DagCborWriter w, Label l)
     {
         // All keys are three bytes: cid cts exp neg sig src uri val ver.

@@ -28,4 +28,10 @@ public sealed record Label
 
     /// <summary>Signature bytes, or null.</summary>
     public ReadOnlyMemory<byte>? Sig { get; init; }
+
+    /// <summary>
+    /// What <see cref="Sig"/> signs: the label's DAG-CBOR as received, without its <c>sig</c> entry (set by the
+    /// decoder; empty for labels built in code). Verified with <see cref="Crypto.LabelSignature"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> UnsignedBytes { get; init; }
 }

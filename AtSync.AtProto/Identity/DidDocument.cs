@@ -14,8 +14,11 @@ public sealed class DidDocument
     public const int MaxBytes = 256 * 1024;
     private const string PdsServiceType = "AtprotoPersonalDataServer";
 
-    private DidDocument(Did id, IReadOnlyList<string> alsoKnownAs, Handle? handle, Uri? pdsEndpoint, PublicKey? signingKey, string? signingKeyProblem)
+    private DidDocument(Did id, IReadOnlyList<string> alsoKnownAs, Handle? handle, Uri? pdsEndpoint, PublicKey? signingKey, string? signingKeyProblem,
+        PublicKey? labelKey, string? labelKeyProblem)
     {
+        LabelKey = labelKey;
+        LabelKeyProblem = labelKeyProblem;
         Id = id;
         AlsoKnownAs = alsoKnownAs;
         Handle = handle;
@@ -40,6 +43,11 @@ public sealed class DidDocument
 
     /// <summary>Why <see cref="SigningKey"/> is null: no <c>#atproto</c> method, or its key is malformed/unsupported.</summary>
     public string? SigningKeyProblem { get; }
+
+    /// <summary>The <c>#atproto_label</c> verification method's key (a labeler's), or null (see <see cref="LabelKeyProblem"/>).</summary>
+    public PublicKey? LabelKey { get; }
+
+    public string? LabelKeyProblem { get; }
 
     public override string ToString() => $"DidDocument {{ {Id}, handle {Handle?.Value ?? "-"}, pds {PdsEndpoint?.ToString() ?? "-"} }}";
 
@@ -116,8 +124,9 @@ public sealed class DidDocument
             }
         }
 
-        var (key, keyProblem) = FindSigningKey(root, id);
-        return new DidDocument(id, aliases, handle, FindPds(root, id), key, keyProblem);
+        var (key, keyProblem) = FindKey(root, id, "atproto");
+        var (labelKey, labelKeyProblem) = FindKey(root, id, "atproto_label");
+        return new DidDocument(id, aliases, handle, FindPds(root, id), key, keyProblem, labelKey, labelKeyProblem);
     }
 
     private static bool IdMatches(JsonElement entry, Did did, string fragment) =>
@@ -125,7 +134,7 @@ public sealed class DidDocument
         && idEl.GetString() is { } id
         && (id == "#" + fragment || id == did.Value + "#" + fragment);
 
-    private static (PublicKey? Key, string? Problem) FindSigningKey(JsonElement root, Did did)
+    private static (PublicKey? Key, string? Problem) FindKey(JsonElement root, Did did, string fragment)
     {
         if (!root.TryGetProperty("verificationMethod", out var methods) || methods.ValueKind != JsonValueKind.Array)
         {
@@ -133,13 +142,13 @@ public sealed class DidDocument
         }
         foreach (var method in methods.EnumerateArray())
         {
-            if (method.ValueKind != JsonValueKind.Object || !IdMatches(method, did, "atproto"))
+            if (method.ValueKind != JsonValueKind.Object || !IdMatches(method, did, fragment))
             {
                 continue;
             }
             if (!method.TryGetProperty("publicKeyMultibase", out var mb) || mb.ValueKind != JsonValueKind.String)
             {
-                return (null, "#atproto has no publicKeyMultibase");
+                return (null, $"#{fragment} has no publicKeyMultibase");
             }
             var type = method.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             var multibase = mb.GetString()!;
@@ -150,15 +159,15 @@ public sealed class DidDocument
                     "Multikey" => (PublicKey.ParseMultikey(multibase), null),
                     "EcdsaSecp256r1VerificationKey2019" => (ParseLegacy(KeyCurve.P256, multibase), null),
                     "EcdsaSecp256k1VerificationKey2019" => (ParseLegacy(KeyCurve.Secp256k1, multibase), null),
-                    _ => (null, $"#atproto has unsupported type '{AtSyntaxException.Preview(type)}'"),
+                    _ => (null, $"#{fragment} has unsupported type '{AtSyntaxException.Preview(type)}'"),
                 };
             }
             catch (KeyFormatException ex)
             {
-                return (null, "#atproto key: " + ex.Message);
+                return (null, $"#{fragment} key: " + ex.Message);
             }
         }
-        return (null, "no #atproto verification method");
+        return (null, $"no #{fragment} verification method");
     }
 
     /// <summary>Legacy suites carry the bare SEC1 point; some writers add the multicodec anyway.</summary>

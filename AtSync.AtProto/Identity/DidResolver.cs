@@ -6,7 +6,11 @@ namespace AtSync.AtProto.Identity;
 /// <summary>
 /// Resolves <c>did:plc</c> (<c>GET {PlcDirectory}/{did}</c>) and <c>did:web</c> (<c>GET https://{host}/.well-known/did.json</c>)
 /// over an injected <see cref="HttpClient"/>, keeping up to <see cref="DidResolverOptions.CacheCapacity"/> documents for
-/// <see cref="DidResolverOptions.CacheTtl"/>. Concurrent requests for the same DID share one fetch. Failures are not cached.
+/// <see cref="DidResolverOptions.CacheTtl"/>. Concurrent requests for the same DID share one fetch, at most
+/// <see cref="DidResolverOptions.MaxConcurrentFetches"/> fetches run at once, a document is read up to
+/// <see cref="DidDocument.MaxBytes"/> (streamed), and failures are remembered for <see cref="DidResolverOptions.NegativeCacheTtl"/>
+/// (<see cref="DidResolverOptions.UnavailableCacheTtl"/> for outages). For documents from the network, give it an
+/// <see cref="HttpClient"/> over <see cref="IdentityHttpHandler"/> (no redirects, no private addresses) with a timeout.
 /// </summary>
 /// <remarks>
 /// The cache lives in the instance: register it as a singleton (not as a transient typed client), e.g.
@@ -20,6 +24,8 @@ public sealed class DidResolver : IDidResolver
     private readonly BoundedCache _cache;
     private readonly Dictionary<string, Task<DidDocument>> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _inFlightLock = new();
+    private readonly Dictionary<string, (DidResolutionException Error, DateTimeOffset Until)> _failures = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _fetchSlots;
 
     public DidResolver(HttpClient httpClient, DidResolverOptions? options = null, TimeProvider? timeProvider = null)
     {
@@ -36,8 +42,10 @@ public sealed class DidResolver : IDidResolver
         {
             throw new ArgumentException("DidWebScheme must be http or https.", nameof(options));
         }
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentFetches, 1, nameof(options));
         _time = timeProvider ?? TimeProvider.System;
         _cache = new BoundedCache(_options.CacheCapacity);
+        _fetchSlots = new SemaphoreSlim(_options.MaxConcurrentFetches, _options.MaxConcurrentFetches);
     }
 
     /// <summary>Documents currently cached (fresh or stale).</summary>
@@ -45,20 +53,55 @@ public sealed class DidResolver : IDidResolver
 
     public Task<DidDocument> ResolveAsync(Did did, CancellationToken cancellationToken = default)
     {
-        if (_cache.TryGet(did.Value, _time.GetUtcNow(), out var cached))
+        var now = _time.GetUtcNow();
+        if (_cache.TryGet(did.Value, now, out var cached))
         {
             return Task.FromResult(cached);
+        }
+        if (RememberedFailure(did, now) is { } failure)
+        {
+            return Task.FromException<DidDocument>(failure);
         }
         return FetchSharedAsync(did, cancellationToken);
     }
 
     public Task<DidDocument> RefreshAsync(Did did, CancellationToken cancellationToken = default)
     {
-        _cache.Remove(did.Value);
+        Invalidate(did);
         return FetchSharedAsync(did, cancellationToken);
     }
 
-    public void Invalidate(Did did) => _cache.Remove(did.Value);
+    public void Invalidate(Did did)
+    {
+        _cache.Remove(did.Value);
+        lock (_failures)
+        {
+            _failures.Remove(did.Value);
+        }
+    }
+
+    private DidResolutionException? RememberedFailure(Did did, DateTimeOffset now)
+    {
+        lock (_failures)
+        {
+            if (!_failures.TryGetValue(did.Value, out var entry)) return null;
+            if (entry.Until > now) return entry.Error;
+            _failures.Remove(did.Value);
+            return null;
+        }
+    }
+
+    private void RememberFailure(Did did, DidResolutionException error)
+    {
+        var ttl = error.IsTransient ? _options.UnavailableCacheTtl : _options.NegativeCacheTtl;
+        if (ttl <= TimeSpan.Zero) return;
+        lock (_failures)
+        {
+            // Bounded like the document cache; a flood of failing DIDs only forgets failures early.
+            if (_failures.Count >= _options.CacheCapacity) _failures.Clear();
+            _failures[did.Value] = (error, _time.GetUtcNow() + ttl);
+        }
+    }
 
     private Task<DidDocument> FetchSharedAsync(Did did, CancellationToken cancellationToken)
     {
@@ -78,14 +121,24 @@ public sealed class DidResolver : IDidResolver
     private async Task<DidDocument> FetchAndCacheAsync(Did did)
     {
         await Task.Yield();
+        var slot = false;
         try
         {
+            // Bounded by HttpClient.Timeout per fetch: a slot is never held longer than one fetch.
+            await _fetchSlots.WaitAsync().ConfigureAwait(false);
+            slot = true;
             var doc = await FetchAsync(did).ConfigureAwait(false);
             _cache.Set(did.Value, doc, _time.GetUtcNow() + _options.CacheTtl);
             return doc;
         }
+        catch (DidResolutionException ex)
+        {
+            RememberFailure(did, ex);
+            throw;
+        }
         finally
         {
+            if (slot) _fetchSlots.Release();
             lock (_inFlightLock)
             {
                 _inFlight.Remove(did.Value);

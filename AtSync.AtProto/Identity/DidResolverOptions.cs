@@ -11,6 +11,18 @@ public sealed class DidResolverOptions
     /// <summary>How long a resolved document is reused before it is fetched again.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a definitive failure (not found, tombstoned, invalid or unsupported document) is answered from memory
+    /// instead of fetched again; zero (the default) caches no failure. <see cref="IDidResolver.RefreshAsync"/> always fetches.
+    /// </summary>
+    public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The same for an unavailable host or directory (timeouts, 5xx): short, so an outage is retried soon.</summary>
+    public TimeSpan UnavailableCacheTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Fetches in flight at once across all DIDs (one per DID: concurrent requests share it); the rest wait.</summary>
+    public int MaxConcurrentFetches { get; set; } = 32;
+
     /// <summary>Scheme for did:web documents: <c>https</c> per spec; <c>http</c> only for loopback tests and development.</summary>
     public string DidWebScheme { get; set; } = "https";
 }

@@ -4,33 +4,51 @@ using System.Net.Sockets;
 namespace AtSync.AtProto.Identity;
 
 /// <summary>
-/// The HTTP handler for identity fetches (did:web, PLC, handle well-known): never follows redirects, and connects only
-/// after resolving the host and checking every address it resolves to with <see cref="PublicAddresses.IsPublic"/>,
-/// so a DID cannot point the service at loopback or the private network (also not by DNS answers). Hosts named in
-/// <paramref name="allowedHosts"/> skip the check (for tests and development against loopback peers).
+/// The HTTP handler for identity fetches (did:web, PLC, handle well-known, and the PDS and authorization-server
+/// metadata an OAuth sign-in follows): never follows redirects, and connects only after resolving the host (through
+/// <see cref="IdentityDns"/>) and checking every address it resolves to with <see cref="PublicAddresses.IsPublic"/>;
+/// the socket connects only to those checked addresses, so a DID cannot point the service at loopback or the private
+/// network (also not by DNS answers or by a redirect). Hosts in <see cref="IdentityNetworkOptions.AllowedHosts"/>
+/// skip the check (for tests and development against loopback peers, or a private PLC mirror).
 /// </summary>
 public static class IdentityHttpHandler
 {
-    public static SocketsHttpHandler Create(IReadOnlyCollection<string>? allowedHosts = null, TimeSpan? connectTimeout = null)
+    public static SocketsHttpHandler Create(IReadOnlyCollection<string>? allowedHosts = null, TimeSpan? connectTimeout = null) =>
+        Create(new IdentityNetworkOptions { AllowedHosts = allowedHosts ?? [], ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(2) });
+
+    public static SocketsHttpHandler Create(IdentityNetworkOptions options, IdentityDns? dns = null)
     {
-        var allowed = new HashSet<string>(allowedHosts ?? [], StringComparer.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(options);
+        dns ??= new IdentityDns(options);
         return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
-            ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(2),
+            UseCookies = false,
+            UseProxy = false,
+            ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxResponseHeadersLength = 16,
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, allowed, cancellationToken),
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, options, dns, cancellationToken),
         };
     }
 
-    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endPoint, HashSet<string> allowed, CancellationToken cancellationToken)
+    /// <summary>An HttpClient over <see cref="Create(IdentityNetworkOptions, IdentityDns)"/> whose every request ends after <see cref="IdentityNetworkOptions.FetchTimeout"/>.</summary>
+    public static HttpClient CreateClient(IdentityNetworkOptions options, IdentityDns? dns = null) =>
+        new(Create(options, dns)) { Timeout = options.FetchTimeout };
+
+    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endPoint, IdentityNetworkOptions options, IdentityDns dns, CancellationToken cancellationToken)
     {
-        var addresses = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await dns.AddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DnsClient.DnsResponseException or SocketException)
+        {
+            throw new HttpRequestException(HttpRequestError.NameResolutionError, "the host could not be resolved", ex);
+        }
         if (addresses.Length == 0) throw new HttpRequestException(HttpRequestError.NameResolutionError, "the host has no address");
-        if (!allowed.Contains(endPoint.Host) && !Array.TrueForAll(addresses, PublicAddresses.IsPublic))
+        if (!options.IsAllowed(endPoint.Host) && !Array.TrueForAll(addresses, PublicAddresses.IsPublic))
         {
             throw new HttpRequestException(HttpRequestError.ConnectionError, "the host resolves to a non-public address");
         }

@@ -16,6 +16,9 @@ public static class SettingNames
     public const string LogLevel = "LOG_LEVEL";
     public const string TablePrefix = "PHPBB_TABLE_PREFIX";
     public const string PlcDirectoryUrl = "PLC_DIRECTORY_URL";
+    public const string IdentityAllowedHosts = "IDENTITY_ALLOWED_HOSTS";
+    public const string IdentityDnsServer = "IDENTITY_DNS_SERVER";
+    public const string IdentityPlainHttpPort = "IDENTITY_PLAIN_HTTP_PORT";
 
     public const string DefaultRelayUrl = "wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos";
     public const string DefaultPlcDirectoryUrl = "https://plc.directory";

@@ -45,6 +45,14 @@ public static class SettingsRegistration
         return builder;
     }
 
+    /// <summary>The identity fetch settings (<see cref="IdentityOptions"/>: allow-list, DNS server), validated at start.</summary>
+    public static IHostApplicationBuilder AddIdentitySettings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IdentityOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>());
+        return builder;
+    }
+
     public static IHostApplicationBuilder AddDatabaseSettings(this IHostApplicationBuilder builder)
     {
         builder.AddSecretFileSettings();

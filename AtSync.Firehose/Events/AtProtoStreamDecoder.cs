@@ -42,7 +42,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
             Wire.IdentityEvent identity => new IdentityEvent(identity.Seq, identity.Did, identity.Handle, Time(identity.Time)),
             Wire.AccountEvent account => new AccountEvent(account.Seq, account.Did, account.Active, account.Status, Time(account.Time)),
             Wire.SyncEvent sync => new PassThroughEvent(sync.Seq, "sync", Time(sync.Time)),
-            Wire.LabelsEvent labelsEvent => new LabelsEvent(labelsEvent.Seq, [.. labelsEvent.Labels.Select(Label)]),
+            Wire.LabelsEvent labelsEvent => new LabelsEvent(labelsEvent.Seq, [.. labelsEvent.Labels.Select(Label)], labelsEvent.Labels),
             Wire.InfoEvent info => new InfoEvent(info.Name, info.Message),
             Wire.ErrorEvent error => new ErrorEvent(error.Error, error.Message),
             Wire.UnknownEvent unknown => new UnknownEvent(null, unknown.Type),

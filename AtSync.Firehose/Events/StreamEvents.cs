@@ -68,8 +68,11 @@ public sealed record UnknownEvent(long? SeqNumber, string Type) : StreamEvent
     public override string TypeName => "unknown";
 }
 
-/// <summary>A <c>#labels</c> message of subscribeLabels.</summary>
-public sealed record LabelsEvent(long SeqNumber, IReadOnlyList<LabelRecord> Labels) : StreamEvent
+/// <summary>
+/// A <c>#labels</c> message of subscribeLabels. <paramref name="Signed"/> holds, per label, the label as received
+/// (its <c>sig</c> and the bytes it signs) for the verify stage (<c>Verify/LabelSignatures</c>); null once verified.
+/// </summary>
+public sealed record LabelsEvent(long SeqNumber, IReadOnlyList<LabelRecord> Labels, IReadOnlyList<AtSync.AtProto.EventStream.Label>? Signed = null) : StreamEvent
 {
     public override long? Seq => SeqNumber;
     public override string TypeName => "labels";

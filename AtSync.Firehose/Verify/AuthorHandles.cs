@@ -1,29 +1,32 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using AtSync.AtProto.Identity;
 using AtSync.AtProto.Syntax;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Verify;
 
-/// <summary>Finds the handle a DID document claims (<c>alsoKnownAs: ["at://handle"]</c>); null when unknown or unreachable.</summary>
+/// <summary>Checks the handle a DID document claims both ways (the handle resolves back to the DID).</summary>
 public interface IHandleResolver
 {
-    Task<string?> ResolveHandleAsync(string did, CancellationToken cancellationToken);
+    /// <summary>The verdict for <paramref name="did"/>'s handle; <paramref name="refresh"/> fetches the DID document anew (after <c>#identity</c>).</summary>
+    Task<HandleVerdict> VerifyAsync(Did did, bool refresh, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The handles of DIDs that may become phpBB users, resolved in the verify stage (never network I/O inside a
-/// transaction), bounded in time. The answer travels in the prepared batch; answers (including "no handle") are also
-/// remembered, up to <see cref="MaxEntries"/>, so each DID is asked about once.
+/// The verified handles of DIDs, decided in the verify stage (never network I/O inside a transaction), bounded in time.
+/// A handle counts only when it resolves back to the DID (<see cref="HandleResolver"/>: DNS TXT or HTTPS well-known);
+/// otherwise the DID has no handle to show (null) and its phpBB name is derived from the DID. The answer travels in
+/// the prepared batch. Definitive answers are remembered, up to <see cref="MaxEntries"/>, until an <c>#identity</c>
+/// event re-checks them (<see cref="RecheckAsync"/>).
 /// </summary>
-public sealed partial class AuthorHandles(IHandleResolver resolver, ILogger<AuthorHandles> logger)
+public sealed partial class AuthorHandles(IHandleResolver resolver, FirehoseMetrics metrics, ILogger<AuthorHandles> logger)
 {
     public static readonly TimeSpan ResolveBudget = TimeSpan.FromSeconds(3);
     public const int MaxEntries = 50_000;
+    private const int MaxConcurrentDids = 8;
     private readonly ConcurrentDictionary<string, string?> _handles = new(StringComparer.Ordinal);
 
-    /// <summary>The handle of each of <paramref name="dids"/> (null: none known or not resolvable in time).</summary>
+    /// <summary>The verified handle of each of <paramref name="dids"/> (null: none, not verified, or not checkable in time).</summary>
     public async Task<IReadOnlyDictionary<string, string?>> ResolveAsync(IReadOnlyList<string> dids, CancellationToken cancellationToken)
     {
         var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -33,52 +36,97 @@ public sealed partial class AuthorHandles(IHandleResolver resolver, ILogger<Auth
             if (_handles.TryGetValue(did, out var known)) resolved[did] = known;
             else missing.Add(did);
         }
-        if (missing.Count == 0) return resolved;
-        var found = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(ResolveBudget);
-        await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = budget.Token }, async (did, ct) =>
+        foreach (var (did, verdict) in await CheckAsync(missing, refresh: false, cancellationToken))
         {
-            try
-            {
-                found[did] = await resolver.ResolveHandleAsync(did, ct);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException or InvalidOperationException)
-            {
-                if (cancellationToken.IsCancellationRequested) throw;
-                found[did] = null;
-                LogUnresolved(did, ex.GetType().Name);
-            }
-        }).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (_handles.Count + missing.Count > MaxEntries) _handles.Clear();
-        foreach (var did in missing)
-        {
-            var handle = found.GetValueOrDefault(did);
-            resolved[did] = handle;
-            _handles[did] = handle;
+            resolved[did] = verdict?.Verified?.Value;
         }
         return resolved;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No handle for {Did} ({Reason}); the phpBB user is named from the DID")]
-    private partial void LogUnresolved(string did, string reason);
+    /// <summary>
+    /// After <c>#identity</c>: the DID documents are fetched again and their handles checked. Only DIDs with a verdict
+    /// are in the answer (verified handle, or null when the handle does not resolve back); a DID whose check could not
+    /// be made now is left out, so its phpBB name stays as it is.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string?>> RecheckAsync(IReadOnlyList<string> dids, CancellationToken cancellationToken)
+    {
+        foreach (var did in dids) _handles.TryRemove(did, out _);
+        var answer = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (did, verdict) in await CheckAsync(dids, refresh: true, cancellationToken))
+        {
+            if (verdict is not null) answer[did] = verdict.Verified?.Value;
+        }
+        return answer;
+    }
+
+    /// <summary>The verdict per DID; null for a DID whose handle could not be checked (unavailable, out of time).</summary>
+    private async Task<IReadOnlyDictionary<string, HandleVerdict?>> CheckAsync(IReadOnlyList<string> dids, bool refresh, CancellationToken cancellationToken)
+    {
+        var found = new ConcurrentDictionary<string, HandleVerdict?>(StringComparer.Ordinal);
+        if (dids.Count == 0) return found;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(ResolveBudget);
+        await Parallel.ForEachAsync(dids, new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentDids, CancellationToken = budget.Token }, async (did, ct) =>
+        {
+            HandleVerdict? verdict = null;
+            try
+            {
+                if (Did.TryParse(did, out var parsed)) verdict = await resolver.VerifyAsync(parsed, refresh, ct);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+            found[did] = verdict is { Status: HandleStatus.Unavailable } ? null : verdict;
+            Record(did, verdict);
+        }).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_handles.Count + dids.Count > MaxEntries) _handles.Clear();
+        foreach (var did in dids)
+        {
+            // Only definitive answers are remembered; an unchecked DID is asked again next time.
+            if (found.GetValueOrDefault(did) is { } verdict) _handles[did] = verdict.Verified?.Value;
+        }
+        return found;
+    }
+
+    private void Record(string did, HandleVerdict? verdict)
+    {
+        var status = verdict?.Status ?? HandleStatus.Unavailable;
+        metrics.HandleChecked(status switch
+        {
+            HandleStatus.Verified => "verified",
+            HandleStatus.NotClaimed => "none",
+            HandleStatus.NotResolvingBack => "not_resolving_back",
+            _ => "unavailable",
+        });
+        if (status == HandleStatus.NotResolvingBack) LogNotResolvingBack(did, verdict!.Claimed?.Value ?? "");
+        else if (status == HandleStatus.Unavailable) LogUnavailable(did);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Did} claims the handle {Handle}, which does not resolve back to it; the phpBB user is named from the DID")]
+    private partial void LogNotResolvingBack(string did, string handle);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The handle of {Did} could not be checked now; its phpBB name is derived from the DID or left as it is")]
+    private partial void LogUnavailable(string did);
 }
 
-/// <summary>The handle a DID document claims, through AtSync.AtProto's cached <see cref="IDidResolver"/> (PLC directory / did:web).</summary>
-public sealed class DidDocumentHandleResolver(IDidResolver resolver) : IHandleResolver
+/// <summary>
+/// The DID document (through AtSync.AtProto's cached <see cref="IDidResolver"/>), then its handle checked both ways by
+/// <see cref="HandleResolver"/>. A DID that cannot be resolved for good has no handle; an outage is no verdict.
+/// </summary>
+public sealed class DidDocumentHandleResolver(IDidResolver dids, HandleResolver handles) : IHandleResolver
 {
-    public async Task<string?> ResolveHandleAsync(string did, CancellationToken cancellationToken)
+    public async Task<HandleVerdict> VerifyAsync(Did did, bool refresh, CancellationToken cancellationToken)
     {
-        if (!Did.TryParse(did, out var parsed)) return null;
+        DidDocument document;
         try
         {
-            var document = await resolver.ResolveAsync(parsed, cancellationToken);
-            return document.Handle?.Value.ToLowerInvariant();
+            document = refresh ? await dids.RefreshAsync(did, cancellationToken) : await dids.ResolveAsync(did, cancellationToken);
         }
-        catch (DidResolutionException)
+        catch (DidResolutionException ex)
         {
-            return null;
+            return new HandleVerdict(did, null, ex.IsTransient ? HandleStatus.Unavailable : HandleStatus.NotClaimed);
         }
+        return await handles.VerifyAsync(document, cancellationToken);
     }
 }

@@ -4,14 +4,16 @@ namespace AtSync.Firehose.Verify;
 
 /// <summary>
 /// The verify stage, outside any transaction (network I/O, bounded in time): signature verdicts for commits carrying
-/// forum ops, then the handles of the authors whose posts may create phpBB users. Returns a <see cref="PreparedBatch"/>.
+/// forum ops, label signatures, then the verified handles of the authors whose posts may create phpBB users and of
+/// linked users whose <c>#identity</c> changed. Returns a <see cref="PreparedBatch"/>.
 /// </summary>
-public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles handles)
+public sealed class BatchVerifier(CommitSignatures signatures, LabelSignatures labelSignatures, AuthorHandles handles, LinkedDids linked)
 {
     public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
         var verdicts = await signatures.VerdictsAsync(events, ct);
         var setAside = new BatchOutcome();
+        events = await labelSignatures.VerifyAsync(events, setAside, ct);
         var kept = new List<StreamEvent>(events.Count);
         foreach (var streamEvent in events)
         {
@@ -27,9 +29,23 @@ public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles han
             .Select(c => c.Repo)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        IReadOnlyDictionary<string, string?> resolved = authors.Count > 0
-            ? await handles.ResolveAsync(authors, ct)
-            : new Dictionary<string, string?>(StringComparer.Ordinal);
+        var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (authors.Count > 0)
+        {
+            foreach (var (did, handle) in await handles.ResolveAsync(authors, ct)) resolved[did] = handle;
+        }
+        // #identity of a linked user: its handle is checked again (a DID left out of the answer keeps its name).
+        var changed = kept.OfType<IdentityEvent>().Select(i => i.Did).Distinct(StringComparer.Ordinal).ToList();
+        if (changed.Count > 0)
+        {
+            var users = await linked.LinkedAsync(changed, ct);
+            var recheck = changed.Where(users.Contains).ToList();
+            if (recheck.Count > 0)
+            {
+                foreach (var did in recheck) resolved.Remove(did);
+                foreach (var (did, handle) in await handles.RecheckAsync(recheck, ct)) resolved[did] = handle;
+            }
+        }
         return new PreparedBatch(kept, verdicts, resolved, setAside);
     }
 

@@ -92,17 +92,31 @@ public sealed class ForumFrameFactory(SigningKey signingKey) : IDisposable
 
     public static byte[] Error(string error, string? message) => Wire.FrameEncoder.Encode(new Wire.ErrorEvent { Error = error, Message = message });
 
-    public static byte[] Labels(long seq, params LabelRecord[] labels) =>
+    /// <summary>A <c>#labels</c> frame of unsigned labels (which the Firehose ignores and counts).</summary>
+    public static byte[] Labels(long seq, params LabelRecord[] labels) => Labels(seq, null, labels);
+
+    /// <summary>
+    /// A <c>#labels</c> frame as a labeler sends it: each label signed by <paramref name="labelerKey"/> (its
+    /// <c>#atproto_label</c> key) over the label's DAG-CBOR without <c>sig</c>; unsigned when the key is null.
+    /// </summary>
+    public static byte[] Labels(long seq, SigningKey? labelerKey, params LabelRecord[] labels) =>
         Wire.FrameEncoder.Encode(new Wire.LabelsEvent
         {
             Seq = seq,
-            Labels = [.. labels.Select(l => new Wire.Label
-            {
-                Ver = 1, Src = l.Src, Uri = l.Uri, Cid = l.Cid, Val = l.Value, Neg = l.Negated,
-                Cts = Format(l.Created ?? DateTimeOffset.UnixEpoch),
-                Exp = l.Expires is { } exp ? Format(exp) : null,
-            })],
+            Labels = [.. labels.Select(l => Sign(Label(l), labelerKey))],
         });
+
+    /// <summary>The wire form of <paramref name="label"/>, unsigned.</summary>
+    public static Wire.Label Label(LabelRecord label) => new()
+    {
+        Ver = 1, Src = label.Src, Uri = label.Uri, Cid = label.Cid, Val = label.Value, Neg = label.Negated,
+        Cts = Format(label.Created ?? DateTimeOffset.UnixEpoch),
+        Exp = label.Expires is { } exp ? Format(exp) : null,
+    };
+
+    /// <summary><paramref name="label"/> with its <c>sig</c> by <paramref name="key"/> (unchanged when the key is null).</summary>
+    public static Wire.Label Sign(Wire.Label label, SigningKey? key) =>
+        key is null ? label : label with { Sig = key.Sign(Wire.FrameEncoder.EncodeLabel(label with { Sig = null })) };
 
     /// <summary>A TID record key derived from a sequence number (unique per (seq, index)).</summary>
     public static string Rkey(long seq, int index = 0) =>

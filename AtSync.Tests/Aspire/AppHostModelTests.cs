@@ -54,6 +54,7 @@ public sealed class AppHostModelTests
     [InlineData("labeler-did", false)]
     [InlineData("labeler-url", false)]
     [InlineData("plc-directory-url", false)]
+    [InlineData("identity-allowed-hosts", false)]
     [InlineData("log-level", false)]
     public async Task Declares_each_parameter_with_its_secret_flag(string name, bool secret)
     {
@@ -67,6 +68,7 @@ public sealed class AppHostModelTests
     [InlineData("plc-directory-url", "https://plc.directory")]
     [InlineData("log-level", "Information")]
     [InlineData("labeler-did", "")]
+    [InlineData("identity-allowed-hosts", "")]
     public async Task Plain_parameters_default_and_configuration_overrides_them(string name, string expected)
     {
         await using (var builder = await ExistingForumAsync())
@@ -92,7 +94,7 @@ public sealed class AppHostModelTests
     }
 
     [Theory]
-    [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}" })]
+    [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}", "IDENTITY_ALLOWED_HOSTS={identity-allowed-hosts.value}" })]
     [InlineData("queueworker", new[] { "FORUM_PDS_ACCESS_TOKEN={forum-pds-access-token.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
     public async Task Services_get_the_existing_database_and_their_settings(string name, string[] own)
     {

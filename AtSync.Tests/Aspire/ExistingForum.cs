@@ -71,6 +71,7 @@ public sealed class ExistingForum : IAsyncDisposable
         ["Parameters:labeler-did"] = LabelerDid,
         ["Parameters:labeler-url"] = Labeler.Url.ToString(),
         ["Parameters:plc-directory-url"] = Plc.BaseUri.ToString(),
+        ["Parameters:identity-allowed-hosts"] = "127.0.0.1",
     };
 
     /// <summary>A forum topic published on the network: the relay sends its signed commit.</summary>

@@ -56,7 +56,7 @@ public sealed class StatementWarningTests
             await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 9);
             var at = T0.AddMinutes(10);
             labeler.Publish([
-                (100, ForumFrameFactory.Labels(100,
+                (100, ForumFrameFactory.Labels(100, FirehoseHarness.LabelerKey,
                     new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, topic.RecordCid, "!hide", false, at, new DateTimeOffset(1969, 12, 31, 0, 0, 0, TimeSpan.Zero)),
                     new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, null, "spöiler", false, at, null),
                     new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, null, "!warn", false, at, null))),
@@ -64,7 +64,7 @@ public sealed class StatementWarningTests
             await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 100);
             // A hide that expired before 1970 is stored as expired (0), not refused by the unsigned column.
             Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT expires_at FROM {database.Tables.Labels} WHERE label_value = '!hide'"));
-            labeler.Publish(101, ForumFrameFactory.Labels(101, new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, topic.RecordCid, "!hide", true, at.AddMinutes(1), null)));
+            labeler.Publish(101, ForumFrameFactory.Labels(101, FirehoseHarness.LabelerKey, new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, topic.RecordCid, "!hide", true, at.AddMinutes(1), null)));
             await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 101);
             Assert.Equal(0, FirehoseHarness.Sum(firehose.Skipped, "reason", "write_failed"));
             Assert.Equal(1, FirehoseHarness.Sum(firehose.Skipped, "reason", "invalid_label"));

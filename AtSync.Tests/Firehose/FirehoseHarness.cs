@@ -24,7 +24,13 @@ namespace AtSync.Tests.Firehose;
 public sealed class FirehoseHarness : IAsyncDisposable
 {
     public const string ForumDid = ServiceSettings.ForumDid;
-    public const string LabelerDid = "did:plc:labelerlabelerlabeler01";
+    public const string LabelerDid = "did:plc:labelerlabelerlabelerlab";
+
+    /// <summary>The labeler's <c>#atproto_label</c> key: the harness's PLC serves it, and labels in tests are signed with it.</summary>
+    public static readonly AtSync.AtProto.Crypto.SigningKey LabelerKey = AtSync.AtProto.Crypto.SigningKey.Generate(AtSync.AtProto.Crypto.KeyCurve.P256);
+
+    /// <summary>The loopback hosts the harness's peers use: allowed for identity fetches (IDENTITY_ALLOWED_HOSTS).</summary>
+    public const string AllowedHosts = "127.0.0.1";
 
     private readonly WebApplication _app;
     private readonly List<IDisposable> _collectors = [];
@@ -83,6 +89,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
         AtSync.AtProto.Crypto.PublicKey? signingKey = null)
     {
         var plc = plcUrl is null && signingKey is not null ? await LoopbackPlc.StartAsync(signingKey) : null;
+        plc?.LabelKeys.TryAdd(LabelerDid, LabelerKey.PublicKey);
         plcUrl ??= plc?.BaseUri;
         var settings = new Dictionary<string, string?>
         {
@@ -95,6 +102,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
             [SettingNames.LabelerDid] = LabelerDid,
             [SettingNames.LabelerUrl] = (labelerUrl ?? new Uri("ws://127.0.0.1:9")).ToString(),
             [SettingNames.PlcDirectoryUrl] = (plcUrl ?? new Uri("http://127.0.0.1:9")).ToString(),
+            [SettingNames.IdentityAllowedHosts] = AllowedHosts,
             ["Firehose:LabelsEnabled"] = labelerUrl is null ? "false" : "true",
             ["Firehose:ReconnectInitialDelay"] = "00:00:00.100",
             ["Firehose:ReconnectMaxDelay"] = "00:00:01",

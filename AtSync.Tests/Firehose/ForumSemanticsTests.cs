@@ -197,7 +197,7 @@ public sealed class ForumSemanticsTests
 
         var at = T0.AddMinutes(10);
         labeler.Publish([
-            (100, ForumFrameFactory.Labels(100,
+            (100, ForumFrameFactory.Labels(100, FirehoseHarness.LabelerKey,
                 new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", false, at, null),
                 new LabelRecord(FirehoseHarness.LabelerDid, topic.Uri, null, "!warn", false, at, null),
                 new LabelRecord("did:plc:someotherlabelerxxxxxxxx", topic.Uri, null, "!hide", false, at, null),
@@ -218,7 +218,7 @@ public sealed class ForumSemanticsTests
         Assert.Equal(1, FirehoseHarness.Sum(firehose.Labels, "outcome", "stored"));
 
         // The labeler negates the hide: the reply is visible again and the counters are back.
-        labeler.Publish(101, ForumFrameFactory.Labels(101, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", true, at.AddMinutes(1), null)));
+        labeler.Publish(101, ForumFrameFactory.Labels(101, FirehoseHarness.LabelerKey, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", true, at.AddMinutes(1), null)));
         await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 101);
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
         Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT topic_posts_approved FROM {t.PhpbbTopics}"));
@@ -229,7 +229,7 @@ public sealed class ForumSemanticsTests
 
         // A hide that expires: hidden at once, visible again once its expiry has passed.
         var expires = DateTimeOffset.UtcNow.AddSeconds(3);
-        labeler.Publish(102, ForumFrameFactory.Labels(102, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", false, at.AddMinutes(2), expires)));
+        labeler.Publish(102, ForumFrameFactory.Labels(102, FirehoseHarness.LabelerKey, new LabelRecord(FirehoseHarness.LabelerDid, reply.Uri, reply.RecordCid, "!hide", false, at.AddMinutes(2), expires)));
         await firehose.WaitForCursorAsync(FirehoseStreams.LabelService, 102);
         Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{reply.Uri}'"));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

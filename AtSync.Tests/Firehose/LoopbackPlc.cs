@@ -10,7 +10,7 @@ namespace AtSync.Tests.Firehose;
 /// A PLC directory on 127.0.0.1 (real Kestrel) serving DID documents: every <c>did:plc</c> gets a document whose
 /// <c>#atproto</c> verification method (Multikey, publicKeyMultibase) is <see cref="DefaultKey"/>, unless
 /// <see cref="Keys"/> names another key for it; DIDs in <see cref="Missing"/> answer 404. <see cref="Handles"/> adds
-/// <c>alsoKnownAs: ["at://handle"]</c>.
+/// <c>alsoKnownAs: ["at://handle"]</c>, <see cref="LabelKeys"/> an <c>#atproto_label</c> method.
 /// </summary>
 public sealed class LoopbackPlc : IAsyncDisposable
 {
@@ -30,6 +30,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
     public ConcurrentDictionary<string, PublicKey> Keys { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, string> Handles { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Labelers' <c>#atproto_label</c> keys, added to their documents beside <c>#atproto</c>.</summary>
+    public ConcurrentDictionary<string, PublicKey> LabelKeys { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
 
@@ -55,14 +58,12 @@ public sealed class LoopbackPlc : IAsyncDisposable
             return;
         }
         var key = Keys.TryGetValue(did, out var specific) ? specific : DefaultKey;
-        var document = new Dictionary<string, object>
+        var methods = new List<object> { new { id = did + "#atproto", type = "Multikey", controller = did, publicKeyMultibase = key.ToMultikey() } };
+        if (LabelKeys.TryGetValue(did, out var labelKey))
         {
-            ["id"] = did,
-            ["verificationMethod"] = new[]
-            {
-                new { id = did + "#atproto", type = "Multikey", controller = did, publicKeyMultibase = key.ToMultikey() },
-            },
-        };
+            methods.Add(new { id = did + "#atproto_label", type = "Multikey", controller = did, publicKeyMultibase = labelKey.ToMultikey() });
+        }
+        var document = new Dictionary<string, object> { ["id"] = did, ["verificationMethod"] = methods };
         if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
         await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
     }

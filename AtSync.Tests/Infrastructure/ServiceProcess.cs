@@ -19,6 +19,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumPdsAccessToken,
         SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeyVersion, SettingNames.RelayUrl, SettingNames.LabelerDid,
         SettingNames.LabelerUrl, SettingNames.LogLevel, SettingNames.TablePrefix, SettingNames.PlcDirectoryUrl,
+        SettingNames.IdentityAllowedHosts, SettingNames.IdentityDnsServer, SettingNames.IdentityPlainHttpPort,
         "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "HTTP_PORTS", "OTEL_EXPORTER_OTLP_ENDPOINT",
     ];
 

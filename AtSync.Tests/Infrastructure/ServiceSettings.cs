@@ -24,6 +24,8 @@ public static class ServiceSettings
         [SettingNames.RelayUrl] = "ws://127.0.0.1:9/xrpc/com.atproto.sync.subscribeRepos",
         [SettingNames.LabelerUrl] = "ws://127.0.0.1:9",
         [SettingNames.PlcDirectoryUrl] = "http://127.0.0.1:9",
+        // The loopback peers (PLC directory, did:web hosts) are allowed by name; any other loopback host is refused.
+        [SettingNames.IdentityAllowedHosts] = "127.0.0.1",
         [SettingNames.LogLevel] = "Information",
     };
 }

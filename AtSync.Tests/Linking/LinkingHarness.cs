@@ -61,6 +61,7 @@ public sealed class LinkingHarness : IAsyncDisposable
             [SettingNames.TokenEncryptionKeys] = keys,
             [SettingNames.TokenEncryptionKeyVersion] = "v1",
             [SettingNames.PlcDirectoryUrl] = network.Plc.BaseUri.ToString(),
+            [SettingNames.IdentityAllowedHosts] = "127.0.0.1,localhost",
             ["LINKING_PUBLIC_URL"] = $"http://127.0.0.1:{port}/atproto/",
             ["OAUTH_CLIENT_KEY"] = clientKey.ExportPrivateKey(),
             ["HANDLE_RESOLVER_URL"] = network.PdsUri.ToString(),

@@ -40,6 +40,7 @@ public sealed class CliProcess : IDisposable
                      SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumPdsAccessToken,
                      SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeyVersion, SettingNames.RelayUrl, SettingNames.LabelerDid,
                      SettingNames.LabelerUrl, SettingNames.TablePrefix, SettingNames.PlcDirectoryUrl,
+        SettingNames.IdentityAllowedHosts, SettingNames.IdentityDnsServer, SettingNames.IdentityPlainHttpPort,
                  })
         {
             start.Environment.Remove(name);

@@ -24,7 +24,7 @@ internal sealed class EventApplier
         var visibility = new PostVisibility(postMap, new LabelRows(db), topics, labelerDid);
         _posts = new PostOpApplier(new RecordRevisions(db), postMap, new ParkedPosts(db), new BoardMap(db),
             new Authors(links, accounts, users, handles), new PhpbbPosts(db), topics, visibility, outcome);
-        _accounts = new AccountApplier(links, accounts, users, outcome);
+        _accounts = new AccountApplier(links, accounts, users, new PhpbbRenames(db), handles, outcome);
         _labels = new LabelApplier(postMap, new LabelRows(db), visibility, labelerDid, outcome);
     }
 

@@ -143,6 +143,7 @@ public sealed class ComposeDeployment
         text.Append(Host("firehose"));
         text.Append(ServiceEnvironment(local.FirehosePort));
         text.Append($"      PLC_DIRECTORY_URL: \"{local.PlcUrl}\"\n");
+        text.Append($"      IDENTITY_ALLOWED_HOSTS: \"127.0.0.1\"\n");
         text.Append(Probe("CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{local.FirehosePort}/health"));
         text.Append(Host("queueworker"));
         text.Append(ServiceEnvironment(local.QueueWorkerPort));
