@@ -19,6 +19,12 @@ public enum DidResolutionError
 
     /// <summary>The directory or host failed (5xx, other status, connection error, timeout). Worth retrying later.</summary>
     Unavailable,
+
+    /// <summary>
+    /// The host was not asked, or its answer not followed: it resolves to a loopback, private or otherwise non-public
+    /// address (<see cref="IdentityHttpHandler"/>), or it answered with a redirect. Not worth retrying.
+    /// </summary>
+    Refused,
 }
 
 /// <summary>A DID could not be resolved to a document.</summary>

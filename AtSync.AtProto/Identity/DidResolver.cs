@@ -183,6 +183,10 @@ public sealed class DidResolver : IDidResolver
             request.Headers.Accept.ParseAdd("application/did+ld+json, application/json");
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         }
+        catch (HttpRequestException ex) when (IdentityHttpHandler.IsRefusal(ex))
+        {
+            throw new DidResolutionException(did, DidResolutionError.Refused, "the host resolves to a non-public address", null, ex);
+        }
         catch (HttpRequestException ex)
         {
             throw new DidResolutionException(did, DidResolutionError.Unavailable, "request failed: " + ex.HttpRequestError, null, ex);
@@ -208,6 +212,9 @@ public sealed class DidResolver : IDidResolver
                     throw new DidResolutionException(did, DidResolutionError.Tombstoned, "the DID is deactivated", status);
                 case >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices:
                     break;
+                case >= HttpStatusCode.MultipleChoices and < HttpStatusCode.BadRequest when _options.RefuseRedirects:
+                    // Identity documents are served where the DID says; a redirect (possibly to a private address) is not followed.
+                    throw new DidResolutionException(did, DidResolutionError.Refused, $"HTTP {(int)status}: redirects are not followed", status);
                 default:
                     throw new DidResolutionException(did, DidResolutionError.Unavailable, $"HTTP {(int)status}", status);
             }

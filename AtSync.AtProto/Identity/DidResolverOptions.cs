@@ -23,6 +23,9 @@ public sealed class DidResolverOptions
     /// <summary>Fetches in flight at once across all DIDs (one per DID: concurrent requests share it); the rest wait.</summary>
     public int MaxConcurrentFetches { get; set; } = 32;
 
+    /// <summary>A 3xx answer is a <see cref="DidResolutionError.Refused"/> failure (not retried) rather than <see cref="DidResolutionError.Unavailable"/>.</summary>
+    public bool RefuseRedirects { get; set; } = true;
+
     /// <summary>Scheme for did:web documents: <c>https</c> per spec; <c>http</c> only for loopback tests and development.</summary>
     public string DidWebScheme { get; set; } = "https";
 }

@@ -112,6 +112,11 @@ public sealed class HandleResolver(HttpClient http, IdentityDns dns, IdentityNet
             var text = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
             return Did.TryParse(text, out var did) ? new Answer(did, false) : Answer.None;
         }
+        catch (HttpRequestException ex) when (IdentityHttpHandler.IsRefusal(ex))
+        {
+            // The handle's host is loopback or private: it is not asked, and that is an answer (no DID).
+            return Answer.None;
+        }
         catch (HttpRequestException)
         {
             return Answer.NotAvailable;

@@ -36,6 +36,16 @@ public static class IdentityHttpHandler
     public static HttpClient CreateClient(IdentityNetworkOptions options, IdentityDns? dns = null) =>
         new(Create(options, dns)) { Timeout = options.FetchTimeout };
 
+    /// <summary>Whether <paramref name="exception"/> (or one it wraps) is the handler refusing a non-public address.</summary>
+    public static bool IsRefusal(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NonPublicAddressException) return true;
+        }
+        return false;
+    }
+
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endPoint, IdentityNetworkOptions options, IdentityDns dns, CancellationToken cancellationToken)
     {
         IPAddress[] addresses;
@@ -50,7 +60,7 @@ public static class IdentityHttpHandler
         if (addresses.Length == 0) throw new HttpRequestException(HttpRequestError.NameResolutionError, "the host has no address");
         if (!options.IsAllowed(endPoint.Host) && !Array.TrueForAll(addresses, PublicAddresses.IsPublic))
         {
-            throw new HttpRequestException(HttpRequestError.ConnectionError, "the host resolves to a non-public address");
+            throw new NonPublicAddressException();
         }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -65,3 +75,6 @@ public static class IdentityHttpHandler
         }
     }
 }
+
+/// <summary>An identity host resolves to a loopback, private or otherwise non-public address and is not allowed by name.</summary>
+public sealed class NonPublicAddressException() : Exception("the host resolves to a non-public address");

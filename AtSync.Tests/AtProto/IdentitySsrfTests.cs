@@ -18,7 +18,8 @@ public sealed class IdentitySsrfTests
         var resolver = new DidResolver(http, new DidResolverOptions { DidWebScheme = "http" });
 
         var error = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(Did.Parse($"did:web:127.0.0.1%3A{port}")));
-        Assert.Equal(DidResolutionError.Unavailable, error.Error);
+        Assert.Equal(DidResolutionError.Refused, error.Error);
+        Assert.False(error.IsTransient);
         Assert.False(listener.Pending(), "the loopback server was connected to");
     }
 
@@ -62,5 +63,6 @@ public sealed class IdentitySsrfTests
         var error = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(Did.Parse($"did:web:127.0.0.1%3A{port}")));
         await served;
         Assert.Equal(HttpStatusCode.Found, error.StatusCode);
+        Assert.Equal(DidResolutionError.Refused, error.Error);
     }
 }

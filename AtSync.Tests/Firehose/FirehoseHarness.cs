@@ -34,12 +34,14 @@ public sealed class FirehoseHarness : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly List<IDisposable> _collectors = [];
+    private bool _ownDns;
 
-    private FirehoseHarness(WebApplication app, TestDatabase database, LoopbackPlc? plc)
+    private FirehoseHarness(WebApplication app, TestDatabase database, LoopbackPlc? plc, AtSync.Testing.LoopbackDns dns)
     {
         _app = app;
         Database = database;
         Plc = plc;
+        Dns = dns;
         var factory = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         Events = Collect<long>(factory, FirehoseMetrics.EventsName);
         ForumOps = Collect<long>(factory, FirehoseMetrics.ForumOpsName);
@@ -56,6 +58,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
 
     /// <summary>The PLC directory the harness started for <c>signingKey</c> (null when the test gave its own or none).</summary>
     public LoopbackPlc? Plc { get; }
+
+    /// <summary>The DNS server the Firehose asks (IDENTITY_DNS_SERVER): handles' <c>_atproto</c> TXT records and hosts' addresses.</summary>
+    public AtSync.Testing.LoopbackDns Dns { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -86,8 +91,11 @@ public sealed class FirehoseHarness : IAsyncDisposable
     /// </summary>
     public static async Task<FirehoseHarness> StartAsync(
         TestDatabase database, Uri relayUrl, Uri? labelerUrl = null, Uri? plcUrl = null, IDictionary<string, string?>? extra = null,
-        AtSync.AtProto.Crypto.PublicKey? signingKey = null)
+        AtSync.AtProto.Crypto.PublicKey? signingKey = null, AtSync.Testing.LoopbackDns? dns = null)
     {
+        // A DNS of the test's own, never the machine's: handles resolve only where the test says.
+        var ownDns = dns is null;
+        dns ??= await AtSync.Testing.LoopbackDns.StartAsync();
         var plc = plcUrl is null && signingKey is not null ? await LoopbackPlc.StartAsync(signingKey) : null;
         plc?.LabelKeys.TryAdd(LabelerDid, LabelerKey.PublicKey);
         plcUrl ??= plc?.BaseUri;
@@ -103,6 +111,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
             [SettingNames.LabelerUrl] = (labelerUrl ?? new Uri("ws://127.0.0.1:9")).ToString(),
             [SettingNames.PlcDirectoryUrl] = (plcUrl ?? new Uri("http://127.0.0.1:9")).ToString(),
             [SettingNames.IdentityAllowedHosts] = AllowedHosts,
+            [SettingNames.IdentityDnsServer] = dns.Setting,
             ["Firehose:LabelsEnabled"] = labelerUrl is null ? "false" : "true",
             ["Firehose:ReconnectInitialDelay"] = "00:00:00.100",
             ["Firehose:ReconnectMaxDelay"] = "00:00:01",
@@ -122,7 +131,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
         builder.AddFirehose();
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        var harness = new FirehoseHarness(app, database, plc);
+        var harness = new FirehoseHarness(app, database, plc, dns) { _ownDns = ownDns };
         await app.StartAsync();
         return harness;
     }
@@ -193,6 +202,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
             foreach (var collector in _collectors) collector.Dispose();
             await _app.DisposeAsync();
             if (Plc is not null) await Plc.DisposeAsync();
+            if (_ownDns) await Dns.DisposeAsync();
         }
     }
 }

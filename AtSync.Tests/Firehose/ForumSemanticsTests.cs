@@ -125,7 +125,7 @@ public sealed class ForumSemanticsTests
     }
 
     [Fact]
-    public async Task Users_are_named_from_the_did_document_handle_deduplicated_and_follow_identity_and_account_events()
+    public async Task Users_are_named_from_their_verified_handle_deduplicated_and_follow_identity_and_account_events()
     {
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync();
@@ -136,9 +136,12 @@ public sealed class ForumSemanticsTests
             INSERT INTO {t.PhpbbUsers} (username, username_clean, user_permissions, user_sig) VALUES ('Alice.Example.COM', 'alice.example.com', '', '')
             """);
         using var frames = ForumFrameFactory.Create();
-        // Alice and Bob claim handles; Carol's document has none (her user is named from her DID).
+        // Alice's handle resolves back to her (DNS TXT); Bob's claimed handle resolves nowhere, so he is named from his
+        // DID; Carol's document has no handle.
         await using var plc = await LoopbackPlc.StartAsync(frames.SigningKey.PublicKey);
+        await using var dns = await AtSync.Testing.LoopbackDns.StartAsync();
         plc.Handles[Alice] = "alice.example.com";
+        dns.Txt["_atproto.alice.example.com"] = [$"did={Alice}"];
         plc.Handles[Bob] = "bob.example.com";
         await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
         var topic = frames.Post(1, Alice, "3ktopic00001", Topic("Names", "x"), T0);
@@ -147,13 +150,21 @@ public sealed class ForumSemanticsTests
             (1, topic.Frame),
             (2, frames.Post(2, Bob, "3kreply00001", Reply(root, "y"), T0.AddMinutes(1)).Frame),
             (3, frames.Post(3, Carol, "3kreply00002", Reply(root, "z"), T0.AddMinutes(2)).Frame),
+        ]);
+        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, plcUrl: plc.BaseUri, dns: dns);
+        await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 3);
+        Assert.Equal("alice.example.com (2)", await database.ScalarAsync<string>($"SELECT topic_first_poster_name FROM {t.PhpbbTopics}"));
+
+        // Alice moves to a new handle that resolves back to her: renamed, and so are the names phpBB keeps beside her id.
+        plc.Handles[Alice] = "alice.new.example";
+        dns.Txt["_atproto.alice.new.example"] = [$"did={Alice}"];
+        relay.Publish([
             (4, ForumFrameFactory.Identity(4, Alice, "alice.new.example", T0.AddMinutes(3))),
             (5, ForumFrameFactory.Account(5, Bob, false, "deactivated", T0.AddMinutes(4))),
             (6, ForumFrameFactory.Account(6, Carol, false, "takendown", T0.AddMinutes(4))),
             (7, ForumFrameFactory.Account(7, Carol, true, null, T0.AddMinutes(5))),
             (8, ForumFrameFactory.Identity(8, "did:plc:strangerssssssssssssssss", "stranger.example", T0.AddMinutes(5))),
         ]);
-        await using var firehose = await FirehoseHarness.StartAsync(database, relay.Url, plcUrl: plc.BaseUri);
         await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 8);
 
         var users = await RowsAsync(database, $"""
@@ -161,11 +172,16 @@ public sealed class ForumSemanticsTests
             FROM {t.Users} au JOIN {t.PhpbbUsers} u ON u.user_id = au.user_id ORDER BY au.did
             """);
         Assert.Equal([Alice, Bob, Carol], users.Select(u => (string)u["did"]!));
-        Assert.Equal("alice.example.com (2)", users[0]["username"]);
-        Assert.Equal("alice.example.com (2)", users[0]["username_clean"]);
+        Assert.Equal("alice.new.example", users[0]["username"]);
+        Assert.Equal("alice.new.example", users[0]["username_clean"]);
         Assert.Equal("alice.new.example", users[0]["handle"]);
-        Assert.Equal("bob.example.com", users[1]["username"]);
+        Assert.Equal("alice.new.example", await database.ScalarAsync<string>($"SELECT topic_first_poster_name FROM {t.PhpbbTopics}"));
+        // Bob's claim is not shown anywhere: neither as his name nor as his stored handle.
+        Assert.Equal("did-plc-bobbbbbbbbbbbbbbbbbbbbbb", users[1]["username"]);
+        Assert.Equal("", users[1]["handle"]);
         Assert.Equal("did-plc-carolccccccccccccccccccc", users[2]["username"]);
+        Assert.Equal("did-plc-carolccccccccccccccccccc", await database.ScalarAsync<string>($"SELECT topic_last_poster_name FROM {t.PhpbbTopics}"));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbUsers} WHERE username_clean LIKE 'bob.example.com%'"));
         // Bob deactivated: marked inactive (USER_INACTIVE, INACTIVE_MANUAL), his post kept. Carol reactivated.
         Assert.Equal(1L, users[1]["user_type"]);
         Assert.Equal(3L, users[1]["user_inactive_reason"]);
@@ -176,6 +192,8 @@ public sealed class ForumSemanticsTests
         Assert.Equal(1, FirehoseHarness.Sum(firehose.ForumOps, "action", "identity"));
         Assert.Equal(3, FirehoseHarness.Sum(firehose.ForumOps, "action", "account"));
         Assert.Equal(1, FirehoseHarness.Sum(firehose.Skipped, "reason", "unlinked_user"));
+        // The stranger's #identity was not resolved: only the forum's own users are re-checked.
+        Assert.DoesNotContain(plc.Requested, did => did == "did:plc:strangerssssssssssssssss");
     }
 
     [Fact]
