@@ -19,12 +19,35 @@ public interface IHandleResolver
 /// the prepared batch. Definitive answers are remembered, up to <see cref="MaxEntries"/>, until an <c>#identity</c>
 /// event re-checks them (<see cref="RecheckAsync"/>).
 /// </summary>
-public sealed partial class AuthorHandles(IHandleResolver resolver, FirehoseMetrics metrics, ILogger<AuthorHandles> logger)
+public sealed partial class AuthorHandles(IHandleResolver resolver, LinkedDids linked, FirehoseMetrics metrics, ILogger<AuthorHandles> logger)
 {
     public static readonly TimeSpan ResolveBudget = TimeSpan.FromSeconds(3);
     public const int MaxEntries = 50_000;
     private const int MaxConcurrentDids = 8;
     private readonly ConcurrentDictionary<string, string?> _handles = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What a batch needs: the verified handles of <paramref name="authors"/> (who may become phpBB users), and of the
+    /// forum users among <paramref name="identityChanged"/> (DIDs with an <c>#identity</c> in the batch), checked again.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string?>> ForBatchAsync(IReadOnlyList<string> authors, IEnumerable<string> identityChanged, CancellationToken ct)
+    {
+        var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (authors.Count > 0)
+        {
+            foreach (var (did, handle) in await ResolveAsync(authors, ct)) resolved[did] = handle;
+        }
+        var changed = identityChanged.Distinct(StringComparer.Ordinal).ToList();
+        if (changed.Count == 0) return resolved;
+        // Only the forum's own users: the relay announces every account's identity changes.
+        var users = await linked.LinkedAsync(changed, ct);
+        var recheck = changed.Where(users.Contains).ToList();
+        if (recheck.Count == 0) return resolved;
+        // A re-checked DID missing from the answer could not be checked now: the apply stage keeps its name.
+        foreach (var did in recheck) resolved.Remove(did);
+        foreach (var (did, handle) in await RecheckAsync(recheck, ct)) resolved[did] = handle;
+        return resolved;
+    }
 
     /// <summary>The verified handle of each of <paramref name="dids"/> (null: none, not verified, or not checkable in time).</summary>
     public async Task<IReadOnlyDictionary<string, string?>> ResolveAsync(IReadOnlyList<string> dids, CancellationToken cancellationToken)

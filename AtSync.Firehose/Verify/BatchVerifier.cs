@@ -7,7 +7,7 @@ namespace AtSync.Firehose.Verify;
 /// forum ops, label signatures, then the verified handles of the authors whose posts may create phpBB users and of
 /// linked users whose <c>#identity</c> changed. Returns a <see cref="PreparedBatch"/>.
 /// </summary>
-public sealed class BatchVerifier(CommitSignatures signatures, LabelSignatures labelSignatures, AuthorHandles handles, LinkedDids linked)
+public sealed class BatchVerifier(CommitSignatures signatures, LabelSignatures labelSignatures, AuthorHandles handles)
 {
     public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
@@ -29,23 +29,7 @@ public sealed class BatchVerifier(CommitSignatures signatures, LabelSignatures l
             .Select(c => c.Repo)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (authors.Count > 0)
-        {
-            foreach (var (did, handle) in await handles.ResolveAsync(authors, ct)) resolved[did] = handle;
-        }
-        // #identity of a linked user: its handle is checked again (a DID left out of the answer keeps its name).
-        var changed = kept.OfType<IdentityEvent>().Select(i => i.Did).Distinct(StringComparer.Ordinal).ToList();
-        if (changed.Count > 0)
-        {
-            var users = await linked.LinkedAsync(changed, ct);
-            var recheck = changed.Where(users.Contains).ToList();
-            if (recheck.Count > 0)
-            {
-                foreach (var did in recheck) resolved.Remove(did);
-                foreach (var (did, handle) in await handles.RecheckAsync(recheck, ct)) resolved[did] = handle;
-            }
-        }
+        var resolved = await handles.ForBatchAsync(authors, kept.OfType<IdentityEvent>().Select(i => i.Did), ct);
         return new PreparedBatch(kept, verdicts, resolved, setAside);
     }
 

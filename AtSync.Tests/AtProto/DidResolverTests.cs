@@ -137,6 +137,64 @@ public sealed class DidResolverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task At_most_the_configured_number_of_fetches_run_at_once_across_dids()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = 0;
+        var peak = 0;
+        _plc.Handler = async (ctx, req) =>
+        {
+            var now = Interlocked.Increment(ref running);
+            lock (_plc) peak = Math.Max(peak, now);
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Interlocked.Decrement(ref running);
+            await ServePlc(ctx, req);
+        };
+        var resolver = new DidResolver(_http, new DidResolverOptions { PlcDirectory = _plc.BaseUri, MaxConcurrentFetches = 2 }, _time);
+
+        var tasks = Enumerable.Range(0, 6).Select(i => resolver.ResolveAsync(CorpusDid(i))).ToArray();
+        await WaitUntil(() => _plc.Requests.Count >= 2);
+        await Task.Delay(300);
+        Assert.Equal(2, _plc.Requests.Count);
+        release.SetResult();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(6, _plc.Requests.Count);
+        Assert.Equal(2, peak);
+    }
+
+    [Fact]
+    public async Task Failures_are_remembered_for_their_ttl_and_a_refresh_asks_again()
+    {
+        _plc.Handler = (ctx, _) => LoopbackHttpServer.Json(ctx, 404, """{"message":"nope"}""");
+        var resolver = new DidResolver(_http, new DidResolverOptions
+        {
+            PlcDirectory = _plc.BaseUri, NegativeCacheTtl = TimeSpan.FromSeconds(30), UnavailableCacheTtl = TimeSpan.FromSeconds(1),
+        }, _time);
+        var missing = CorpusDid(7);
+
+        Assert.Equal(DidResolutionError.NotFound, (await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(missing))).Error);
+        Assert.Equal(DidResolutionError.NotFound, (await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(missing))).Error);
+        Assert.Single(_plc.Requests);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(missing));
+        Assert.Equal(2, _plc.Requests.Count);
+        await Assert.ThrowsAsync<DidResolutionException>(() => resolver.RefreshAsync(missing));
+        Assert.Equal(3, _plc.Requests.Count);
+
+        // An outage is remembered only briefly.
+        _plc.Handler = (ctx, _) => LoopbackHttpServer.Json(ctx, 503, """{"message":"down"}""");
+        var down = CorpusDid(8);
+        await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(down));
+        await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(down));
+        Assert.Equal(4, _plc.Requests.Count);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        _plc.Handler = ServePlc;
+        Assert.Equal(down, (await resolver.ResolveAsync(down)).Id);
+        Assert.Equal(5, _plc.Requests.Count);
+    }
+
+    [Fact]
     public async Task A_caller_cancelling_does_not_break_the_shared_fetch()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

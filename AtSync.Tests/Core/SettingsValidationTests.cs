@@ -36,6 +36,7 @@ public sealed class SettingsValidationTests
         builder.AddForumSettings(requireAccessToken: true);
         builder.AddTokenEncryptionSettings();
         builder.AddNetworkSettings();
+        builder.AddIdentitySettings();
         using var host = builder.Build();
         var error = new StringWriter();
         // A valid configuration would run the (empty) host: stop it at once.
@@ -76,6 +77,10 @@ public sealed class SettingsValidationTests
         { SettingNames.LabelerUrl, "mailto:labels@example.com", "LABELER_URL is not an absolute http, https, ws or wss URL" },
         { SettingNames.PlcDirectoryUrl, "plc.directory", "PLC_DIRECTORY_URL is not an absolute http or https URL" },
         { SettingNames.LogLevel, "Loud", "LOG_LEVEL is not a log level" },
+        { SettingNames.IdentityAllowedHosts, "127.0.0.1, http://SECRET.example/", "IDENTITY_ALLOWED_HOSTS must list host names or IP addresses" },
+        { SettingNames.IdentityDnsServer, "dns.SECRET.example", "IDENTITY_DNS_SERVER is not an IP address or address:port" },
+        { SettingNames.IdentityDnsServer, "127.0.0.1:0", "IDENTITY_DNS_SERVER is not an IP address or address:port" },
+        { SettingNames.IdentityPlainHttpPort, "70000", "IDENTITY_PLAIN_HTTP_PORT is not a port number" },
         { SettingNames.TablePrefix, "phpbb; DROP TABLE x", "PHPBB_TABLE_PREFIX must be letters, digits and underscores" },
     };
 
