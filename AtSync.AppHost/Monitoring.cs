@@ -105,6 +105,8 @@ internal static class Monitoring
             .WaitFor(prometheus);
         if (builder.ExecutionContext.IsPublishMode)
         {
+            // The one monitoring port an operator opens: Grafana's, on the host (compose `ports`); Prometheus stays internal.
+            grafana.WithEndpoint("http", endpoint => endpoint.IsExternal = true);
             grafana.WithVolume("atsync-grafana-data", "/var/lib/grafana");
         }
 

@@ -114,7 +114,7 @@ internal static class ComposeDeployment
         }
     }
 
-    private static Healthcheck Check(List<string> test, string startPeriod) => new()
+    internal static Healthcheck Check(List<string> test, string startPeriod) => new()
     {
         Test = test,
         Interval = "10s",

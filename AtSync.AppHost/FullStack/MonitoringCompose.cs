@@ -1,5 +1,4 @@
 using Aspire.Hosting.Docker.Resources.ComposeNodes;
-using Aspire.Hosting.Docker.Resources.ServiceNodes;
 
 namespace AtSync.AppHost;
 
@@ -28,14 +27,14 @@ internal static class MonitoringCompose
         Sources(service);
         service.User = "65534:65534";
         // busybox wget is in the image; /-/ready answers once the TSDB is open and the configuration loaded.
-        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.PrometheusPort}/-/ready"], "30s");
+        service.Healthcheck = ComposeDeployment.Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.PrometheusPort}/-/ready"], "30s");
     }
 
     public static void Grafana(Service service)
     {
         Sources(service);
         service.User = "472:0";
-        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.GrafanaPort}/api/health"], "60s");
+        service.Healthcheck = ComposeDeployment.Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.GrafanaPort}/api/health"], "60s");
     }
 
     public static void Cadvisor(Service service)
@@ -44,13 +43,13 @@ internal static class MonitoringCompose
         // cAdvisor reads every container's cgroup and the kernel log: root and privileged, as its documentation runs it.
         service.Privileged = true;
         service.Devices = ["/dev/kmsg"];
-        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.CadvisorPort}/healthz"], "30s");
+        service.Healthcheck = ComposeDeployment.Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.CadvisorPort}/healthz"], "30s");
     }
 
     public static void MysqldExporter(Service service)
     {
         service.User = "65534:65534";
-        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.MysqldExporterPort}/"], "30s");
+        service.Healthcheck = ComposeDeployment.Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{Monitoring.MysqldExporterPort}/"], "30s");
     }
 
     private static void Sources(Service service)
@@ -60,13 +59,4 @@ internal static class MonitoringCompose
             volume.Source = SourcesByTarget[volume.Target!];
         }
     }
-
-    private static Healthcheck Check(List<string> test, string startPeriod) => new()
-    {
-        Test = test,
-        Interval = "10s",
-        Timeout = "5s",
-        Retries = 5,
-        StartPeriod = startPeriod,
-    };
 }

@@ -133,7 +133,8 @@ public sealed class MonitoringModelTests
             var cadvisor = AppHostModelTests.Resource<ContainerResource>(builder, "cadvisor");
             Assert.All(cadvisor.Annotations.OfType<ContainerMountAnnotation>(), m => Assert.True(m.IsReadOnly, $"cadvisor mounts {m.Target} writable"));
             var grafana = AppHostModelTests.Resource<ContainerResource>(builder, "grafana");
-            Assert.Contains(grafana.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.Port == 3000 && e.TargetPort == 3000);
+            Assert.Contains(grafana.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.Port == 3000 && e.TargetPort == 3000 && e.IsExternal);
+            Assert.DoesNotContain(prometheus.Annotations.OfType<EndpointAnnotation>(), e => e.IsExternal);
         }
         finally
         {

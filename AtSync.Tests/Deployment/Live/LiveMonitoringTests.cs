@@ -44,7 +44,7 @@ public sealed class LiveMonitoringTests(ITestOutputHelper output)
         {
             await using var docker = await DockerHost.AcquireAsync();
             output.WriteLine(docker.Description);
-            var compose = await FindComposeAsync(docker);
+            var compose = await LiveComposeDeploymentTests.FindComposeAsync(docker);
             var images = await LocalImages.BuildAsync(docker, work, output.WriteLine);
             await LocalImages.BuildAssetAsync(docker, work, "prometheus", PrometheusLocalImage, output.WriteLine);
 
@@ -202,18 +202,10 @@ public sealed class LiveMonitoringTests(ITestOutputHelper output)
             """);
         foreach (var service in new[] { "grafana", "cadvisor", "mysqld-exporter" })
         {
-            text.Append($"  {service}:\n    profiles: [\"monitoring-no-local-image\"]\n    network_mode: host\n    networks: !reset []\n    ports: !reset []\n");
+            text.Append($"  {service}:\n    profiles: !override [\"monitoring-no-local-image\"]\n    network_mode: host\n    networks: !reset []\n    ports: !reset []\n");
         }
         var path = Path.Combine(work.FullName, "docker-compose.monitoring.yml");
         File.WriteAllText(path, text.ToString());
         return path;
-    }
-
-    private static async Task<string[]> FindComposeAsync(DockerHost docker)
-    {
-        var plugin = await docker.DockerAsync(["compose", "version", "--short"]);
-        if (plugin.ExitCode == 0) return ["docker", "compose"];
-        if (CommandRunner.Which("docker-compose") is { } standalone) return [standalone];
-        throw new InvalidOperationException("Docker Compose v2 is needed (`docker compose` plugin or docker-compose 2.x); .ci/run installs it.");
     }
 }
