@@ -102,6 +102,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
             ["Firehose:ConnectTimeout"] = "00:00:05",
             ["Firehose:BatchMaxDelay"] = "00:00:00.100",
             ["Firehose:LabelExpirySweep"] = "00:00:00.500",
+            // The suite's streams come from test DIDs that are not linked: without this their posts would wait in
+            // phpBB's moderation queue (the default). The posting-policy tests set it themselves.
+            [PostingOptions.ModerationSetting] = "none",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
 

@@ -3,6 +3,9 @@ using AtSync.Firehose.Apply.Phpbb;
 
 namespace AtSync.Firehose.Apply.Mappings;
 
+/// <summary>A DID's phpBB user, and whether it signed in through AtSync (a session: the QueueWorker publishes for it).</summary>
+internal readonly record struct LinkedUser(uint UserId, bool HasSession);
+
 /// <summary><c>atproto_users</c>: which phpBB user a DID is, and the handle last seen for it.</summary>
 internal sealed class UserLinks(ForumSession db)
 {
@@ -15,6 +18,15 @@ internal sealed class UserLinks(ForumSession db)
             """, ("@did", did));
         await using var reader = await find.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? new PhpbbUser(reader.UInt32At(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    /// <summary>The phpBB user linked to <paramref name="did"/> and whether the link holds an AtSync session; null when not linked.</summary>
+    public async Task<LinkedUser?> FindLinkAsync(string did, CancellationToken ct)
+    {
+        await using var find = db.Command(
+            $"SELECT au.user_id, {LinkedSession.HasSessionSql("au")} FROM {db.Tables.Users} au WHERE au.did = @did", ("@did", did));
+        await using var reader = await find.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new LinkedUser(reader.UInt32At(0), reader.Int32At(1) != 0) : null;
     }
 
     /// <summary>The phpBB user id linked to <paramref name="did"/>, or null.</summary>
