@@ -40,6 +40,12 @@ public static class ServiceRunner
             return InvalidSettingsExitCode;
         }
 
+        if (host.Services.GetService<Microsoft.Extensions.Configuration.IConfiguration>() is { } configuration
+            && ListenAddresses.FirstInUse(configuration) is { } taken)
+        {
+            (error ?? Console.Error).WriteLine($"{name} cannot start: {taken} is already in use (choose another with --urls or ASPNETCORE_URLS).");
+            return InvalidSettingsExitCode;
+        }
         try
         {
             await host.RunAsync().ConfigureAwait(false);

@@ -70,7 +70,7 @@ public sealed partial class HostileFirehose : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            var cursor = await Database.ScalarAsync<long?>($"SELECT MAX(cursor_value) FROM {Database.Tables.Cursors} WHERE service = 'firehose'");
+            var cursor = await Database.ScalarAsync<long>($"SELECT COALESCE(MAX(cursor_value), 0) FROM {Database.Tables.Cursors} WHERE service = 'firehose'");
             if (cursor >= seq) return;
             if (Service!.HasExited) throw new InvalidOperationException($"the Firehose exited with {Service.ExitCode}:\n{Service.Output}");
             await Task.Delay(100);
@@ -105,11 +105,11 @@ public sealed partial class HostileFirehose : IAsyncDisposable
     public async Task<long> LinkMemberAsync(string did, string username, bool session = true, string email = "", int userType = 0)
     {
         var t = Database.Tables;
+        var userId = await Database.ScalarAsync<long>($"SELECT COALESCE(MAX(user_id), 0) + 1 FROM {t.PhpbbUsers}");
         await Database.ExecuteAsync($"""
-            INSERT INTO {t.PhpbbUsers} (user_type, group_id, username, username_clean, user_email, user_permissions, user_sig)
-            VALUES ({userType}, 2, '{username}', '{username.ToLowerInvariant()}', '{email}', '', '')
+            INSERT INTO {t.PhpbbUsers} (user_id, user_type, group_id, username, username_clean, user_email, user_permissions, user_sig)
+            VALUES ({userId}, {userType}, 2, '{username}', '{username.ToLowerInvariant()}', '{email}', '', '')
             """);
-        var userId = await Database.ScalarAsync<long>("SELECT LAST_INSERT_ID()");
         await Database.ExecuteAsync($"""
             INSERT INTO {t.Users} (user_id, did, handle, access_token, refresh_token, created_at, updated_at)
             VALUES ({userId}, '{did}', '', {(session ? "'sealed-access'" : "NULL")}, {(session ? "'sealed-refresh'" : "NULL")}, 0, 0)

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using AtSync.Core.Forum;
 using AtSync.Core.Forum.Text;
+using AtSync.Core.Settings;
 using AtSync.Firehose;
 using AtSync.QueueWorker.Records;
 using AtSync.Tests.Infrastructure;
@@ -16,8 +17,8 @@ namespace AtSync.Tests.Firehose.Hostile;
 /// </summary>
 public sealed class HostileIngestProcessTests
 {
-    private const string Mallory = "did:plc:mallorymallorymallory01";
-    private const string Trudy = "did:plc:trudytrudytrudytrudy0001";
+    private const string Mallory = "did:plc:mallorymallorymallorymal";
+    private const string Trudy = "did:plc:trudytrudytrudytrudytrud";
 
     private static ForumPostRecord Topic(string subject, string text, string? topicType = null) =>
         new(text, "2026-07-04T14:59:00.000Z", HostileFirehose.Board, subject, null, null, topicType);
@@ -76,9 +77,12 @@ public sealed class HostileIngestProcessTests
         var topic = h.Frames.Post(1, Mallory, "3ktopic00001", Topic("READ THIS", "spam", ForumTopicType.Global), HostileFirehose.T0);
         var root = new StrongRef(topic.Uri, topic.RecordCid!);
         var reply = h.Frames.Post(2, Trudy, "3kreply00001", Reply(root, "me too"), HostileFirehose.T0.AddMinutes(1));
-        var forum = h.Frames.Post(3, ServiceSettings.ForumDid, "3ktopic00002", Topic("Forum rules", "be kind", ForumTopicType.Global), HostileFirehose.T0.AddMinutes(2));
+        // The forum's own account (a did:plc the loopback directory resolves).
+        const string forumDid = "did:plc:forumforumforumforumforu";
+        var forum = h.Frames.Post(3, forumDid, "3ktopic00002", Topic("Forum rules", "be kind", ForumTopicType.Global), HostileFirehose.T0.AddMinutes(2));
         // The default policy: no NETWORK_POSTERS / NETWORK_MODERATION set.
-        await h.RunAsync([(1, topic.Frame), (2, reply.Frame), (3, forum.Frame)]);
+        await h.RunAsync([(1, topic.Frame), (2, reply.Frame), (3, forum.Frame)],
+            new Dictionary<string, string?> { [SettingNames.ForumDid] = forumDid });
 
         var t = h.Database.Tables;
         var topics = await RowsAsync(h.Database, $"""
@@ -172,9 +176,9 @@ public sealed class HostileIngestProcessTests
     {
         await using var h = await HostileFirehose.PrepareAsync();
         const string allowed = "did:plc:allowedallowedallowedall";
-        const string moderator = "did:plc:moderatormoderatormoderat";
-        const string member = "did:plc:membermembermembermember1";
-        const string networkUser = "did:plc:networknetworknetworknetw";
+        const string moderator = "did:plc:moderatormoderatormodera";
+        const string member = "did:plc:membermembermembermember";
+        const string networkUser = "did:plc:networknetworknetworknet";
         var t = h.Database.Tables;
         await h.Database.ExecuteAsync($"INSERT INTO {t.DidAccess} (did, access, reason, created_at) VALUES ('{allowed}', 'allow', '', 0)");
         var moderatorId = await h.LinkMemberAsync(moderator, "moddy");

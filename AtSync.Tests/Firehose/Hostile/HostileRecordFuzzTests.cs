@@ -45,7 +45,8 @@ public sealed partial class HostileRecordFuzzTests
         await using var plc = await LoopbackPlc.StartAsync(factory.SigningKey.PublicKey);
 
         var random = new Random(20261201);
-        var authors = Enumerable.Range(0, 40).Select(i => $"did:plc:fuzz{i:D2}fuzzfuzzfuzzfuzzfuzz").ToArray();
+        // did:plc identifiers: 24 characters of base32 (a-z, 2-7).
+        var authors = Enumerable.Range(0, 40).Select(i => $"did:plc:fuzz{(char)('a' + i / 8)}{(char)('a' + i % 8)}fuzzfuzzfuzzfuzzfu").ToArray();
         for (var i = 0; i < Handles.Length; i++) plc.Handles[authors[i]] = Handles[i];
         var topics = new List<StrongRef>();
         var frames = new List<(long, byte[])>();

@@ -14,8 +14,8 @@ namespace AtSync.Tests.Firehose.Hostile;
 /// </summary>
 public sealed class NetworkPostModerationTests
 {
-    private const string Mallory = "did:plc:mallorymallorymallory01";
-    private const string Linked = "did:plc:linkedlinkedlinkedlinked1";
+    private const string Mallory = "did:plc:mallorymallorymallorymal";
+    private const string Linked = "did:plc:linkedlinkedlinkedlinked";
 
     [Fact]
     public async Task Editing_hiding_approving_and_deleting_a_network_post_in_phpbb_queues_nothing()

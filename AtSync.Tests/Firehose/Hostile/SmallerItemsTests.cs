@@ -133,9 +133,13 @@ public sealed class SmallerItemsTests
     [InlineData("a\u0000b\u001Bc\nd\r\ne\tf\u007F\u0085g", "abc d  e fg")]
     [InlineData("<b>\"x\" & y</b>", "&lt;b&gt;&quot;x&quot; &amp; y&lt;/b&gt;")]
     [InlineData("&amp; already", "&amp;amp; already")]
-    [InlineData("\uFFFE\uFFFF\uD800 ok", "ok")]
     public void Subjects_drop_controls_and_are_escaped_once(string subject, string stored) =>
         Assert.Equal(stored, PhpbbSubject.Stored(subject));
+
+    [Fact]
+    public void Subjects_drop_non_characters_and_lone_surrogates() =>
+        // Not in InlineData: a lone surrogate does not survive test metadata.
+        Assert.Equal("ok", PhpbbSubject.Stored("\uFFFE\uFFFF\uD800 ok\uDC00"));
 
     [Fact]
     public void Post_text_drops_non_characters_and_is_stored_as_phpbb_stores_it()
