@@ -36,7 +36,7 @@ public sealed class BatchOutcome
 }
 
 /// <summary>The names of <see cref="BatchOutcome"/> entries: metric tag values.</summary>
-public static class Outcomes
+public static partial class Outcomes
 {
     public const string Topic = "topic";
     public const string Reply = "reply";
@@ -47,9 +47,6 @@ public static class Outcomes
     public const string Unparked = "unparked";
     public const string Identity = "identity";
     public const string Account = "account";
-
-    /// <summary>A topic or reply stored waiting in phpBB's moderation queue (or an edit sent back to it).</summary>
-    public const string Unapproved = "unapproved";
 
     public const string UnknownForum = "unknown_forum";
     public const string NoSubject = "no_subject";
@@ -68,14 +65,4 @@ public static class Outcomes
     public const string InvalidHandle = "invalid_handle";
     public const string BadSignature = "bad_signature";
     public const string UnverifiedSignature = "unverified_signature";
-
-    // Posting policy and lexicon limits (README "Posting policy").
-    public const string TextTooLong = "text_too_long";
-    public const string SubjectTooLong = "subject_too_long";
-    public const string BannedDid = "banned_did";
-    public const string BannedUser = "banned_user";
-    public const string UnknownPoster = "unknown_poster";
-
-    /// <summary>A sticky/announcement/global type the author may not set: the topic is posted (or kept) as phpBB allows.</summary>
-    public const string TopicTypeNotAllowed = "topic_type_not_allowed";
 }

@@ -95,6 +95,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
             [SettingNames.LabelerDid] = LabelerDid,
             [SettingNames.LabelerUrl] = (labelerUrl ?? new Uri("ws://127.0.0.1:9")).ToString(),
             [SettingNames.PlcDirectoryUrl] = (plcUrl ?? new Uri("http://127.0.0.1:9")).ToString(),
+            // The suite's streams come from test DIDs that are not linked: without this their posts would wait in
+            // phpBB's moderation queue (the default). The posting-policy tests set it themselves.
+            [PostingOptions.ModerationSetting] = "none",
             ["Firehose:LabelsEnabled"] = labelerUrl is null ? "false" : "true",
             ["Firehose:ReconnectInitialDelay"] = "00:00:00.100",
             ["Firehose:ReconnectMaxDelay"] = "00:00:01",
@@ -102,9 +105,6 @@ public sealed class FirehoseHarness : IAsyncDisposable
             ["Firehose:ConnectTimeout"] = "00:00:05",
             ["Firehose:BatchMaxDelay"] = "00:00:00.100",
             ["Firehose:LabelExpirySweep"] = "00:00:00.500",
-            // The suite's streams come from test DIDs that are not linked: without this their posts would wait in
-            // phpBB's moderation queue (the default). The posting-policy tests set it themselves.
-            [PostingOptions.ModerationSetting] = "none",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
 

@@ -3,9 +3,6 @@ using AtSync.Firehose.Apply.Phpbb;
 
 namespace AtSync.Firehose.Apply.Mappings;
 
-/// <summary>A DID's phpBB user, and whether it signed in through AtSync (a session: the QueueWorker publishes for it).</summary>
-internal readonly record struct LinkedUser(uint UserId, bool HasSession);
-
 /// <summary><c>atproto_users</c>: which phpBB user a DID is, and the handle last seen for it.</summary>
 internal sealed class UserLinks(ForumSession db)
 {
@@ -20,15 +17,6 @@ internal sealed class UserLinks(ForumSession db)
         return await reader.ReadAsync(ct) ? new PhpbbUser(reader.UInt32At(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
-    /// <summary>The phpBB user linked to <paramref name="did"/> and whether the link holds an AtSync session; null when not linked.</summary>
-    public async Task<LinkedUser?> FindLinkAsync(string did, CancellationToken ct)
-    {
-        await using var find = db.Command(
-            $"SELECT au.user_id, {LinkedSession.HasSessionSql("au")} FROM {db.Tables.Users} au WHERE au.did = @did", ("@did", did));
-        await using var reader = await find.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? new LinkedUser(reader.UInt32At(0), reader.Int32At(1) != 0) : null;
-    }
-
     /// <summary>The phpBB user id linked to <paramref name="did"/>, or null.</summary>
     public async Task<uint?> UserIdAsync(string did, CancellationToken ct) =>
         await db.ScalarAsync($"SELECT user_id FROM {db.Tables.Users} WHERE did = @did", ct, ("@did", did)) is { } id ? RowValues.ToUInt32(id) : null;
@@ -41,4 +29,13 @@ internal sealed class UserLinks(ForumSession db)
     public async Task<bool> SetHandleAsync(string did, string handle, long time, CancellationToken ct) =>
         await db.ExecuteAsync($"UPDATE {db.Tables.Users} SET handle = @handle, updated_at = @time WHERE did = @did", ct,
             ("@handle", handle), ("@time", time), ("@did", did)) > 0;
+
+    /// <summary>The phpBB user linked to <paramref name="did"/> and whether the link holds an AtSync session; null when not linked.</summary>
+    public async Task<LinkedUser?> FindLinkAsync(string did, CancellationToken ct)
+    {
+        await using var find = db.Command(
+            $"SELECT au.user_id, {LinkedSession.HasSessionSql("au")} FROM {db.Tables.Users} au WHERE au.did = @did", ("@did", did));
+        await using var reader = await find.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new LinkedUser(reader.UInt32At(0), reader.Int32At(1) != 0) : null;
+    }
 }
