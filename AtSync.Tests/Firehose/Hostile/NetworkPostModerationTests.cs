@@ -79,4 +79,42 @@ public sealed class NetworkPostModerationTests
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue} WHERE local_id = {ids[0]} AND operation = 'update'"));
         Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue} WHERE status = '{QueueStatus.DeadLetter.ToSql()}'"));
     }
+    [Fact]
+    public async Task An_edit_by_an_author_who_is_not_known_sends_an_approved_post_back_to_the_moderation_queue()
+    {
+        var server = await MariaDbServer.SharedAsync();
+        await using var database = await server.CreateDatabaseAsync();
+        var forumId = await FirehoseHarness.PrepareForumAsync(database, HostileFirehose.BoardUri);
+        using var frames = ForumFrameFactory.Create();
+        await using var relay = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeReposPath);
+        var board = HostileFirehose.Board;
+        var topic = frames.Post(1, Mallory, "3ktopic00001", new ForumPostRecord("fine", "2026-07-04T14:59:00.000Z", board, "Hello", null, null, null), HostileFirehose.T0);
+        var edit = frames.Post(2, Mallory, "3ktopic00001", new ForumPostRecord("now spam", "2026-07-04T14:59:00.000Z", board, "Hello", null, null, null),
+            HostileFirehose.T0.AddMinutes(1), update: true);
+        relay.Publish(1, topic.Frame);
+        // Approved when posted (NETWORK_MODERATION=none, the harness's default) ...
+        await using var approving = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey);
+        await approving.WaitForCursorAsync(FirehoseStreams.RepoService, 1);
+        await approving.StopAsync();
+        var t = database.Tables;
+        Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT post_visibility FROM {t.PhpbbPosts}"));
+
+        // ... then edited while the policy moderates unknown authors: submit_post's ITEM_REAPPROVE, counted as unapproved.
+        await using (var moderating = await FirehoseHarness.StartAsync(database, relay.Url, plcUrl: approving.Plc!.BaseUri,
+            extra: new Dictionary<string, string?> { [PostingOptions.ModerationSetting] = "unknown" }))
+        {
+            relay.Publish(2, edit.Frame);
+            await moderating.WaitForCursorAsync(FirehoseStreams.RepoService, 2);
+            Assert.Equal(1, FirehoseHarness.Sum(moderating.ForumOps, "action", Outcomes.Unapproved));
+        }
+        var post = Assert.Single(await RowsAsync(database, $"SELECT post_visibility, post_text FROM {t.PhpbbPosts}"));
+        Assert.Equal((3L, "<t>now spam</t>"), ((long)post["post_visibility"]!, (string)post["post_text"]!));
+        var counters = Assert.Single(await RowsAsync(database, $"""
+            SELECT tp.topic_visibility, tp.topic_posts_approved, tp.topic_posts_unapproved, f.forum_posts_approved, f.forum_posts_unapproved,
+                   f.forum_topics_approved, f.forum_topics_unapproved, f.forum_last_post_id
+            FROM {t.PhpbbTopics} tp JOIN {t.PhpbbForums} f ON f.forum_id = tp.forum_id WHERE f.forum_id = {forumId}
+            """));
+        Assert.Equal([0L, 0L, 1L, 0L, 1L, 0L, 1L, 0L], counters.Values.Select(v => Convert.ToInt64(v)));
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue}"));
+    }
 }
