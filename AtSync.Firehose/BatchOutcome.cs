@@ -36,7 +36,7 @@ public sealed class BatchOutcome
 }
 
 /// <summary>The names of <see cref="BatchOutcome"/> entries: metric tag values.</summary>
-public static class Outcomes
+public static partial class Outcomes
 {
     public const string Topic = "topic";
     public const string Reply = "reply";

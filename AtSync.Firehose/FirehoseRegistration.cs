@@ -38,6 +38,9 @@ public static class FirehoseRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddOptions<PostingOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PostingOptions>, PostingOptionsValidator>();
+
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<FirehoseMetrics>();
         builder.Services.AddSingleton<IStreamDecoder, AtProtoStreamDecoder>();

@@ -39,7 +39,7 @@ public sealed class FirehoseStreams(
         IFrameSource source = string.IsNullOrWhiteSpace(options.ReplayFile)
             ? new WebSocketFrameSource(StreamUrl(networkOptions.Value.RelayUrl, SubscribeReposPath), Repo, options, metrics, time,
                 loggers.CreateLogger<WebSocketFrameSource>())
-            : new CaptureFileSource(options.ReplayFile, Repo, options, time, loggers.CreateLogger<CaptureFileSource>());
+            : new CaptureFileSource(options.ReplayFile, Repo, options, time, loggers.CreateLogger<CaptureFileSource>(), metrics);
         return new StreamProcessor(RepoService, source, decoder.DecodeRepoFrame, verifier, writer, Repo, options, metrics, time,
             loggers.CreateLogger<StreamProcessor>());
     }

@@ -40,8 +40,41 @@ public static class ServiceRunner
             return InvalidSettingsExitCode;
         }
 
-        await host.RunAsync().ConfigureAwait(false);
+        if (host.Services.GetService<Microsoft.Extensions.Configuration.IConfiguration>() is { } configuration
+            && ListenAddresses.FirstInUse(configuration) is { } taken)
+        {
+            (error ?? Console.Error).WriteLine($"{name} cannot start: {taken} is already in use (choose another with --urls or ASPNETCORE_URLS).");
+            return InvalidSettingsExitCode;
+        }
+        try
+        {
+            await host.RunAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex) when (AddressInUse(ex) is { } address)
+        {
+            // Kestrel's bind failure: one line and the settings exit code, not a stack trace.
+            (error ?? Console.Error).WriteLine($"{name} cannot start: {address} is already in use (choose another with --urls or ASPNETCORE_URLS).");
+            return InvalidSettingsExitCode;
+        }
         return 0;
+    }
+
+    /// <summary>The address a "failed to bind" failure names (Kestrel's own message says which), or null for other failures.</summary>
+    private static string? AddressInUse(IOException exception)
+    {
+        var inUse = false;
+        for (Exception? e = exception; e is not null && !inUse; e = e.InnerException)
+        {
+            // Kestrel wraps Microsoft.AspNetCore.Connections.AddressInUseException (around the SocketException).
+            inUse = e.GetType().Name == "AddressInUseException"
+                || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
+        }
+        if (!inUse) return null;
+        // "Failed to bind to address http://127.0.0.1:5071: address already in use."
+        var message = exception.Message;
+        var start = message.IndexOf("address ", StringComparison.Ordinal);
+        var end = message.IndexOf(": address already in use", StringComparison.OrdinalIgnoreCase);
+        return start >= 0 && end > start + 8 ? message[(start + 8)..end] : "the listening address";
     }
 
     /// <summary>The failures of an options-validation exception (possibly aggregated) as one line; null for other exceptions.</summary>

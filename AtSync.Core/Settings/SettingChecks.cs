@@ -29,8 +29,11 @@ public static partial class SettingChecks
         return TablePrefixPattern().IsMatch(value) ? null : "must be letters, digits and underscores, at most 24 characters";
     }
 
+    /// <summary>A level's name only: <c>Enum.TryParse</c> alone also takes numbers, and <c>LOG_LEVEL=42</c> silenced every log.</summary>
     public static string? LogLevelName(string? value) =>
-        string.IsNullOrWhiteSpace(value) || Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out _)
+        string.IsNullOrWhiteSpace(value)
+        || (char.IsAsciiLetter(value.Trim()[0]) && Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value.Trim(), ignoreCase: true, out var level)
+            && Enum.IsDefined(level))
             ? null
             : "is not a log level (Trace, Debug, Information, Warning, Error, Critical or None)";
 

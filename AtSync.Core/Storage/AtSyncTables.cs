@@ -33,6 +33,9 @@ public sealed record AtSyncTables(string Prefix)
     /// <summary>Firehose: live commits waiting while their repository is not active (migration 400).</summary>
     public string HeldCommits => Prefix + "atproto_held_commits";
 
+    /// <summary>Firehose posting policy: DIDs the forum allows or bans (migration 203).</summary>
+    public string DidAccess => Prefix + "atproto_did_access";
+
     /// <summary>Linking: OAuth sign-ins between the redirect to the authorization server and its callback (migration 600).</summary>
     public string OAuthRequests => Prefix + "atproto_oauth_requests";
 
@@ -42,4 +45,8 @@ public sealed record AtSyncTables(string Prefix)
     public string PhpbbForums => Prefix + "forums";
     public string PhpbbTopics => Prefix + "topics";
     public string PhpbbPosts => Prefix + "posts";
+    public string PhpbbBanlist => Prefix + "banlist";
+    public string PhpbbGroups => Prefix + "groups";
+    public string PhpbbUserGroup => Prefix + "user_group";
+    public string PhpbbModeratorCache => Prefix + "moderator_cache";
 }

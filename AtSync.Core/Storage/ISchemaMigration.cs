@@ -18,5 +18,11 @@ public interface ISchemaMigration
     /// </summary>
     bool CreatesTriggers => false;
 
+    /// <summary>
+    /// Tables the step needs that AtSync does not create (phpBB's, made by its installer): the migrator checks them first,
+    /// so a missing one is reported by name in one line (and retried), not as a bare MySQL error number.
+    /// </summary>
+    IReadOnlyList<string> RequiredTables(AtSyncTables tables) => [];
+
     IReadOnlyList<string> Statements(AtSyncTables tables);
 }

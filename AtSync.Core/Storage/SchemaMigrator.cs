@@ -41,6 +41,15 @@ public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTab
             var newlyApplied = new List<int>();
             foreach (var migration in pending)
             {
+                foreach (var table in migration.RequiredTables(tables))
+                {
+                    if (!await TableExistsAsync(connection, table, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new SchemaBlockedException(
+                            $"AtSync's schema migration {migration.Version} ({migration.Name}) needs the table {table}, which does not exist in this database: " +
+                            "install phpBB (its installer creates it) or check PHPBB_TABLE_PREFIX; checking again every few seconds");
+                    }
+                }
                 foreach (var statement in migration.Statements(tables))
                 {
                     try
@@ -121,6 +130,14 @@ public sealed partial class SchemaMigrator(MySqlDataSource dataSource, AtSyncTab
             versions.Add(Convert.ToInt32(reader.GetValue(0)));
         }
         return versions;
+    }
+
+    private static async Task<bool> TableExistsAsync(MySqlConnection connection, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = @table", connection);
+        command.Parameters.AddWithValue("@table", table);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0;
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using AtSync.Core.Storage;
 using AtSync.Firehose.Apply.Appliers;
 using AtSync.Firehose.Apply.Mappings;
 using AtSync.Firehose.Events;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 
 namespace AtSync.Firehose.Apply;
@@ -13,8 +14,10 @@ public sealed record FirehoseIdentity(string ForumDid, string LabelerDid);
 /// The apply stage: writes a prepared batch's events plus the stream's new cursor in one transaction, so a crash at any
 /// moment leaves either both or neither; and reads a stream's cursor at start.
 /// </summary>
-public sealed class BatchWriter(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity)
+public sealed class BatchWriter(MySqlDataSource dataSource, AtSyncTables tables, FirehoseIdentity identity, IOptions<PostingOptions>? posting = null)
 {
+    private readonly PostingOptions _posting = posting?.Value ?? new PostingOptions();
+
     public async Task<long?> LoadCursorAsync(string service, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -34,7 +37,7 @@ public sealed class BatchWriter(MySqlDataSource dataSource, AtSyncTables tables,
         await OutboxOrigin.MarkSessionAsync(connection, OutboxOrigin.Firehose, ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
         var session = new ForumSession(connection, transaction, tables);
-        var applier = new EventApplier(session, identity.LabelerDid, handles, outcome);
+        var applier = new EventApplier(session, identity.LabelerDid, handles, outcome, _posting, identity.ForumDid);
         foreach (var streamEvent in events)
         {
             await applier.ApplyAsync(streamEvent, ct);

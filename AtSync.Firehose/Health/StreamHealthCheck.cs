@@ -19,6 +19,11 @@ public sealed class StreamHealthCheck(StreamState state, FirehoseOptions options
         {
             failures.Add(state.Problem is { } problem ? $"disconnected: {problem}" : "not connected");
         }
+        else if (state.IsReplay && state.Problem is { } replayProblem)
+        {
+            // A capture file that could not be read to its end (CaptureFileSource).
+            failures.Add(replayProblem);
+        }
         if (requireActivity && !state.IsReplay)
         {
             var lastMessage = state.LastMessageAt ?? startedAt;

@@ -11,7 +11,13 @@ namespace AtSync.Firehose.Ingest;
 /// the file optionally zstd-compressed (recognised by its magic number). For backfills, incident replays and tests.
 /// Events at or below the stored cursor are skipped by the processor, so a replay resumes where it stopped.
 /// </summary>
-public sealed partial class CaptureFileSource(string path, StreamState state, FirehoseOptions options, TimeProvider time, ILogger logger) : IFrameSource
+/// <remarks>
+/// A record whose length prefix is corrupt (over <see cref="FirehoseOptions.MaxMessageBytes"/>) or that the file ends
+/// inside stops the replay, since nothing after it can be framed: it is counted (<c>atsync.firehose.decode_errors</c>),
+/// logged with the record number and byte offset, and reported by the stream's health check.
+/// </remarks>
+public sealed partial class CaptureFileSource(
+    string path, StreamState state, FirehoseOptions options, TimeProvider time, ILogger logger, FirehoseMetrics? metrics = null) : IFrameSource
 {
     private static ReadOnlySpan<byte> ZstdMagic => [0x28, 0xB5, 0x2F, 0xFD];
 
@@ -40,19 +46,22 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
         state.MarkConnected(time.GetUtcNow());
         LogStarted(path, resumeCursor()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
         var header = new byte[4];
+        long offset = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             var got = await stream.ReadAtLeastAsync(header, 4, throwOnEndOfStream: false, cancellationToken);
             if (got == 0) break;
             if (got < 4)
             {
-                LogTruncated(path, FramesRead);
+                Corrupt($"ends inside the length prefix of record {FramesRead + 1} (byte {offset})");
+                LogTruncated(path, FramesRead, offset);
                 break;
             }
             var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
             if (length > (uint)options.MaxMessageBytes)
             {
-                LogOversized(path, FramesRead, length);
+                Corrupt($"record {FramesRead + 1} (byte {offset}) declares {length} bytes, over the {options.MaxMessageBytes}-byte limit");
+                LogOversized(path, FramesRead + 1, offset, length);
                 break;
             }
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max((int)length, 1));
@@ -60,9 +69,11 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
             if (body < length)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
-                LogTruncated(path, FramesRead);
+                Corrupt($"ends inside record {FramesRead + 1} (byte {offset}: {body} of {length} bytes)");
+                LogTruncated(path, FramesRead, offset);
                 break;
             }
+            offset += 4 + length;
             var frame = ReceivedFrame.FromRented(buffer, (int)length, time.GetTimestamp());
             state.MarkMessage(time.GetUtcNow());
             try
@@ -77,6 +88,12 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
             FramesRead++;
         }
         LogFinished(path, FramesRead);
+    }
+
+    private void Corrupt(string what)
+    {
+        metrics?.DecodeError(state.Name);
+        state.ReportProblem($"replay stopped: the capture file {what}");
     }
 
     /// <summary>Writes frames in the capture format (uncompressed, or zstd when <paramref name="compress"/>).</summary>
@@ -114,9 +131,9 @@ public sealed partial class CaptureFileSource(string path, StreamState state, Fi
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture {Path} finished after {Frames} frames")]
     private partial void LogFinished(string path, long frames);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture {Path} ends inside a record after {Frames} frames; the partial record is ignored")]
-    private partial void LogTruncated(string path, long frames);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Capture {Path} ends inside a record after {Frames} frames (byte {Offset}); the partial record is ignored, replay stopped")]
+    private partial void LogTruncated(string path, long frames, long offset);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Capture {Path} record {Frames} declares {Length} bytes, over the limit; replay stopped")]
-    private partial void LogOversized(string path, long frames, uint length);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Capture {Path} record {Record} at byte {Offset} declares {Length} bytes, over the limit: the length prefix is corrupt, replay stopped")]
+    private partial void LogOversized(string path, long record, long offset, uint length);
 }

@@ -86,7 +86,8 @@ public sealed partial class WebSocketFrameSource(
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException or IOException)
         {
             var status = socket.HttpStatusCode;
-            var reason = status != 0 ? $"HTTP {(int)status} on connect" : $"connect failed ({ex.GetType().Name})";
+            var reason = status != 0 ? $"HTTP {(int)status} on connect" : $"connect failed: {ConnectFailure.Cause(ex, options.ConnectTimeout)}";
+            LogConnectFailed(state.Name, ConnectFailure.Describe(url), reason);
             state.MarkDisconnected(reason);
             var retryAfter = status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable || (int)status >= 500
                 ? RetryAfter(socket.HttpResponseHeaders, time.GetUtcNow())
@@ -252,6 +253,9 @@ public sealed partial class WebSocketFrameSource(
         var max = TimeSpan.FromMinutes(10);
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > max ? max : delay;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream} could not connect to {Url}: {Reason}")]
+    private partial void LogConnectFailed(string stream, string url, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stream {Stream} connected (cursor {Cursor})")]
     private partial void LogConnected(string stream, string cursor);

@@ -112,6 +112,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
             [SettingNames.PlcDirectoryUrl] = (plcUrl ?? new Uri("http://127.0.0.1:9")).ToString(),
             [SettingNames.IdentityAllowedHosts] = AllowedHosts,
             [SettingNames.IdentityDnsServer] = dns.Setting,
+            // The suite's streams come from test DIDs that are not linked: without this their posts would wait in
+            // phpBB's moderation queue (the default). The posting-policy tests set it themselves.
+            [PostingOptions.ModerationSetting] = "none",
             ["Firehose:LabelsEnabled"] = labelerUrl is null ? "false" : "true",
             ["Firehose:ReconnectInitialDelay"] = "00:00:00.100",
             ["Firehose:ReconnectMaxDelay"] = "00:00:01",

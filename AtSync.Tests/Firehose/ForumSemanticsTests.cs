@@ -115,12 +115,17 @@ public sealed class ForumSemanticsTests
         Assert.Equal(2L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Users}"));
         Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue}"));
 
-        // The same author writing through phpBB (an unmarked session) is enqueued: the triggers are live.
+        // The same author writing through phpBB (an unmarked session): without an AtSync session nothing can be
+        // published for her (migration 202), once she links through AtSync it is enqueued: the triggers are live.
         var aliceId = await database.ScalarAsync<long>($"SELECT user_id FROM {t.Users} WHERE did = '{Alice}'");
         var topicId = await database.ScalarAsync<long>($"SELECT topic_id FROM {t.PhpbbTopics} LIMIT 1");
         var forumId = await database.ScalarAsync<long>($"SELECT forum_id FROM {t.PhpbbTopics} LIMIT 1");
         await database.ExecuteAsync(
             $"INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_visibility, post_time, post_text) VALUES ({topicId}, {forumId}, {aliceId}, 1, 1700000000, '<t>from phpBB</t>')");
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Queue}"));
+        await database.ExecuteAsync($"UPDATE {t.Users} SET access_token = 'sealed', refresh_token = 'sealed' WHERE did = '{Alice}'");
+        await database.ExecuteAsync(
+            $"INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_visibility, post_time, post_text) VALUES ({topicId}, {forumId}, {aliceId}, 1, 1700000001, '<t>linked now</t>')");
         Assert.Equal("create", await database.ScalarAsync<string>($"SELECT operation FROM {t.Queue}"));
     }
 

@@ -43,7 +43,8 @@ public sealed class UnicodeStorageTests
         var topic = frames.Post(1, Alice, "3ktopic00001", new ForumPostRecord(Text, "2026-07-04T14:59:00.000Z", Board, Subject, null, null, null), T0);
         var root = new StrongRef(topic.Uri, topic.RecordCid!);
         var reply = frames.Post(2, Bob, "3kreply00001", new ForumPostRecord(ReplyText, "2026-07-04T15:00:30.000Z", Board, null, root, root, null), T0.AddMinutes(1));
-        var longSubject = string.Concat(Enumerable.Repeat("😀", 90));
+        // 63 emoji: 252 UTF-8 bytes, within the lexicon's 255 (a longer subject is refused), but 567 characters as stored.
+        var longSubject = string.Concat(Enumerable.Repeat("😀", 63));
         var longTopic = frames.Post(3, Alice, "3ktopic00002", new ForumPostRecord("long", "2026-07-04T15:01:00.000Z", Board, longSubject, null, null, null), T0.AddMinutes(2));
         relay.Publish([(1, topic.Frame), (2, reply.Frame), (3, longTopic.Frame)]);
 
@@ -67,7 +68,7 @@ public sealed class UnicodeStorageTests
             "family &#128104;\u200D&#128105;\u200D&#128103; &amp; &lt;tags&gt;</t>", posts[0]["post_text"]);
         Assert.Equal("<t>&#128293;&#128293;&#128293; reply</t>", posts[1]["post_text"]);
 
-        // Within phpBB's lengths: 90 emoji are 90 characters displayed but 810 stored; the column holds 255.
+        // Within phpBB's lengths: 63 emoji are 63 characters displayed but 567 stored; the column holds 255.
         var storedLong = (string)posts[2]["post_subject"]!;
         Assert.Equal(string.Concat(Enumerable.Repeat("&#128512;", 28)), storedLong);
         Assert.True((long)posts[2]["subject_chars"]! <= PhpbbColumnText.ColumnMaxCharacters);

@@ -14,7 +14,7 @@ public enum PhpbbCharset
 }
 
 /// <summary>
-/// Creates phpBB 3.3's <c>users</c>, <c>forums</c>, <c>topics</c> and <c>posts</c> tables exactly as phpBB's installer
+/// Creates phpBB 3.3's <c>users</c>, <c>forums</c>, <c>topics</c>, <c>posts</c> tables and the ban and moderator tables exactly as phpBB's installer
 /// does on MySQL (<c>phpbb33-schema.sql</c>, generated from phpBB's own schema code), under the given prefix.
 /// </summary>
 public static partial class PhpbbSchema

@@ -233,3 +233,71 @@ ALTER TABLE phpbb_posts ADD INDEX poster_id (poster_id);
 ALTER TABLE phpbb_posts ADD INDEX tid_post_time (topic_id, post_time);
 ALTER TABLE phpbb_posts ADD INDEX post_username (post_username);
 ALTER TABLE phpbb_posts ADD INDEX post_visibility (post_visibility);
+
+-- The tables phpBB decides bans and moderators with (read by the Firehose's posting policy). Written by hand from
+-- phpBB 3.3's migrations (v30x/release_3_0_0 and the later changes: v30x/release_3_0_1_rc1, _3_0_3_rc1, _3_0_6_rc1,
+-- v310/avatars, v310/dev, v320/default_data_type_ids) with the mysqli types of phpbb\db\tools\tools.
+CREATE TABLE phpbb_banlist (
+  ban_id INT(10) UNSIGNED NOT NULL auto_increment,
+  ban_userid INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  ban_ip varchar(40) DEFAULT '' NOT NULL,
+  ban_email varchar(100) DEFAULT '' NOT NULL,
+  ban_start int(11) UNSIGNED DEFAULT '0' NOT NULL,
+  ban_end int(11) UNSIGNED DEFAULT '0' NOT NULL,
+  ban_exclude tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  ban_reason varchar(255) DEFAULT '' NOT NULL,
+  ban_give_reason varchar(255) DEFAULT '' NOT NULL,
+  PRIMARY KEY (ban_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_banlist ADD INDEX ban_end (ban_end);
+ALTER TABLE phpbb_banlist ADD INDEX ban_user (ban_userid, ban_exclude);
+ALTER TABLE phpbb_banlist ADD INDEX ban_email (ban_email, ban_exclude);
+ALTER TABLE phpbb_banlist ADD INDEX ban_ip (ban_ip, ban_exclude);
+
+CREATE TABLE phpbb_groups (
+  group_id mediumint(8) UNSIGNED NOT NULL auto_increment,
+  group_type tinyint(4) DEFAULT '1' NOT NULL,
+  group_founder_manage tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  group_skip_auth tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  group_name varchar(255) DEFAULT '' NOT NULL,
+  group_desc text NOT NULL,
+  group_desc_bitfield varchar(255) DEFAULT '' NOT NULL,
+  group_desc_options int(11) UNSIGNED DEFAULT '7' NOT NULL,
+  group_desc_uid varchar(8) DEFAULT '' NOT NULL,
+  group_display tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  group_avatar varchar(255) DEFAULT '' NOT NULL,
+  group_avatar_type varchar(255) DEFAULT '' NOT NULL,
+  group_avatar_width smallint(4) UNSIGNED DEFAULT '0' NOT NULL,
+  group_avatar_height smallint(4) UNSIGNED DEFAULT '0' NOT NULL,
+  group_rank mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_colour varchar(6) DEFAULT '' NOT NULL,
+  group_sig_chars mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_receive_pm tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  group_message_limit mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_legend mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_max_recipients mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_teampage mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  PRIMARY KEY (group_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_groups ADD INDEX group_legend_name (group_legend, group_name);
+
+CREATE TABLE phpbb_user_group (
+  group_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  user_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  group_leader tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  user_pending tinyint(1) UNSIGNED DEFAULT '1' NOT NULL
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_user_group ADD INDEX group_id (group_id);
+ALTER TABLE phpbb_user_group ADD INDEX user_id (user_id);
+ALTER TABLE phpbb_user_group ADD INDEX group_leader (group_leader);
+
+CREATE TABLE phpbb_moderator_cache (
+  forum_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  user_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  username varchar(255) DEFAULT '' NOT NULL,
+  group_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  group_name varchar(255) DEFAULT '' NOT NULL,
+  display_on_index tinyint(1) UNSIGNED DEFAULT '1' NOT NULL
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_moderator_cache ADD INDEX disp_idx (display_on_index);
+ALTER TABLE phpbb_moderator_cache ADD INDEX forum_id (forum_id);

@@ -11,11 +11,17 @@ namespace AtSync.Core.Forum.Text;
 public static class PhpbbPostXml
 {
     /// <summary>The stored XML for text that already went through <see cref="PhpbbRequestText.Normalize"/> (or phpBB's request layer).</summary>
-    public static string FromBbcode(string bbcode)
+    public static string FromBbcode(string bbcode) => FromBbcode(bbcode, bbcodes: true);
+
+    /// <summary>
+    /// As <see cref="FromBbcode(string)"/>; with <paramref name="bbcodes"/> false, as phpBB parses a post whose author
+    /// ticked "Disable BBCode" (<c>enable_bbcode = 0</c>): the markup stays text, magic links are still linked.
+    /// </summary>
+    public static string FromBbcode(string bbcode, bool bbcodes)
     {
         var text = XmlSafeText.Clean(bbcode);
         var builder = new PhpbbXmlBuilder(text);
-        if (text.Contains('[')) new BbcodeScanner(text, builder).Scan();
+        if (bbcodes && text.Contains('[')) new BbcodeScanner(text, builder).Scan();
         MagicLinkScanner.Scan(text, builder);
         return builder.Build();
     }

@@ -20,6 +20,8 @@ internal sealed class M0200_QueueOutbox : ISchemaMigration
 
     public bool CreatesTriggers => true;
 
+    public IReadOnlyList<string> RequiredTables(AtSyncTables t) => [t.PhpbbPosts];
+
     /// <summary>The statement a trigger runs to enqueue <paramref name="operation"/> for the post in <paramref name="row"/> (NEW or OLD).</summary>
     internal static string Enqueue(AtSyncTables t, QueueOperation operation, string row) => $"""
         INSERT INTO {t.Queue} (operation, collection, rkey, record_data, user_did, local_id, status, attempts, max_attempts, next_retry_at, created_at, updated_at)

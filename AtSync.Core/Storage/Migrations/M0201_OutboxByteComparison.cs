@@ -18,6 +18,8 @@ internal sealed class M0201_OutboxByteComparison : ISchemaMigration
 
     public bool CreatesTriggers => true;
 
+    public IReadOnlyList<string> RequiredTables(AtSyncTables t) => [t.PhpbbPosts];
+
     public IReadOnlyList<string> Statements(AtSyncTables t)
     {
         const int Visible = PhpbbConstants.ItemApproved;

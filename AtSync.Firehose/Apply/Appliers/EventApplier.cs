@@ -14,7 +14,10 @@ internal sealed class EventApplier
     private readonly AccountApplier _accounts;
     private readonly LabelApplier _labels;
 
-    public EventApplier(ForumSession db, string labelerDid, IReadOnlyDictionary<string, string?> handles, BatchOutcome outcome)
+    /// <param name="posting">The posting policy's settings (the safe defaults when null).</param>
+    /// <param name="forumDid">The forum's own DID: its posts are never moderated and may set any topic type.</param>
+    public EventApplier(ForumSession db, string labelerDid, IReadOnlyDictionary<string, string?> handles, BatchOutcome outcome,
+        PostingOptions? posting = null, string forumDid = "")
     {
         var postMap = new PostMap(db);
         var links = new UserLinks(db);
@@ -23,7 +26,8 @@ internal sealed class EventApplier
         var topics = new PhpbbVisibility(db);
         var visibility = new PostVisibility(postMap, new LabelRows(db), topics, labelerDid);
         _posts = new PostOpApplier(new RecordRevisions(db), postMap, new ParkedPosts(db), new BoardMap(db),
-            new Authors(links, accounts, users, handles), new PhpbbPosts(db), topics, visibility, outcome);
+            new Authors(links, accounts, users, handles), new PhpbbPosts(db), topics, visibility,
+            new PostingPolicy(posting ?? new PostingOptions(), forumDid, new DidAccessRows(db), links, new PhpbbPermissions(db)), outcome);
         _accounts = new AccountApplier(links, accounts, users, new PhpbbRenames(db), handles, outcome);
         _labels = new LabelApplier(postMap, new LabelRows(db), visibility, labelerDid, outcome);
     }

@@ -1,4 +1,5 @@
 using AtSync.Core.Forum;
+using AtSync.Core.Forum.Text;
 using AtSync.Firehose.Apply.Mappings;
 using AtSync.Firehose.Apply.Phpbb;
 using AtSync.Firehose.Events;
@@ -8,6 +9,7 @@ namespace AtSync.Firehose.Apply.Appliers;
 /// <summary>
 /// A commit's <c>net.vza.forum.post</c> operation: a new topic or reply (<c>submit_post</c>), an edit, a delete (soft),
 /// the echo of a post the QueueWorker published, or a reply parked until its topic arrives. Replays change nothing.
+/// Records over the lexicon's limits are refused; creates and edits go through the posting policy (<see cref="PostingPolicy"/>).
 /// </summary>
 internal sealed class PostOpApplier(
     RecordRevisions revisions,
@@ -18,6 +20,7 @@ internal sealed class PostOpApplier(
     PhpbbPosts phpbb,
     PhpbbVisibility topics,
     PostVisibility visibility,
+    PostingPolicy policy,
     BatchOutcome outcome)
 {
     public async Task ApplyAsync(CommitEvent commit, ForumOp op, CancellationToken ct)
@@ -44,9 +47,15 @@ internal sealed class PostOpApplier(
             outcome.Skip(Outcomes.InvalidRecord);
             return;
         }
+        if (RecordLimits.Refusal(op.Post) is { } tooLong)
+        {
+            // Over the lexicon's limits: not a valid record, so refused whole (never cut), and counted.
+            outcome.Skip(tooLong);
+            return;
+        }
         if (await posts.LockByUriAsync(uri, ct) is { } mapped)
         {
-            await UpdateMappedAsync(mapped, op.Cid, op.Post, op.Action, time, ct);
+            await UpdateMappedAsync(commit.Repo, mapped, op.Cid, op.Post, op.Action, time, ct);
         }
         else if (op.Post.IsReply && await parked.TryReplaceAsync(uri, op.Cid, op.Post, ct))
         {
@@ -64,7 +73,7 @@ internal sealed class PostOpApplier(
     /// network echoes it back), only the mapping's CID and sync status change. A confirmed post: a create or the same CID
     /// is a replay (nothing changes), an update with a new CID is an edit.
     /// </summary>
-    private async Task UpdateMappedAsync(MappedPost mapped, string cid, ForumPostRecord record, string action, long time, CancellationToken ct)
+    private async Task UpdateMappedAsync(string did, MappedPost mapped, string cid, ForumPostRecord record, string action, long time, CancellationToken ct)
     {
         if (mapped.Status == SyncStatus.Deleted)
         {
@@ -82,14 +91,27 @@ internal sealed class PostOpApplier(
             outcome.Apply(Outcomes.Echo);
             return;
         }
+        var admission = await policy.AdmitAsync(did, time, ct);
+        if (admission.Refusal is { } refusal)
+        {
+            outcome.Skip(refusal);
+            return;
+        }
         if (await phpbb.LockAsync(mapped.PostId, ct) is not { } location)
         {
             outcome.Skip(Outcomes.UnknownPost);
             return;
         }
-        await phpbb.EditAsync(mapped.PostId, location, record, time, ct);
+        // An edit may change the topic's type only as its author could set it: back to normal too needs the right to
+        // set a special type (a moderator's sticky stays when an ordinary author edits).
+        var type = ForumTopicType.ToPhpbb(record.TopicType);
+        var typeAllowed = await policy.AllowsTopicTypeAsync(did, location.PosterId, location.ForumId,
+            type == PhpbbConstants.PostNormal ? PhpbbConstants.PostSticky : type, ct);
+        if (!typeAllowed && type != PhpbbConstants.PostNormal) outcome.Skip(Outcomes.TopicTypeNotAllowed);
+        await phpbb.EditAsync(mapped.PostId, location, PostContent.From(record, type), typeAllowed, time, ct);
         await posts.ConfirmAsync(mapped.PostId, cid, time, ct);
         outcome.Apply(Outcomes.Edit);
+        if (admission.Moderated && await topics.RequireReapprovalAsync(mapped.PostId, time, ct)) outcome.Apply(Outcomes.Unapproved);
     }
 
     private async Task CreateAsync(string did, string uri, string cid, ForumPostRecord record, long eventTime, long seq, CancellationToken ct)
@@ -97,6 +119,12 @@ internal sealed class PostOpApplier(
         if (await boards.ForumIdAsync(record.Forum.Uri, ct) is not { } forumId)
         {
             outcome.Skip(Outcomes.UnknownForum);
+            return;
+        }
+        var admission = await policy.AdmitAsync(did, eventTime, ct);
+        if (admission.Refusal is { } refusal)
+        {
+            outcome.Skip(refusal);
             return;
         }
         MappedTopic? topic = null;
@@ -111,17 +139,27 @@ internal sealed class PostOpApplier(
             }
             forumId = topic.Value.ForumId;
         }
-        else if (string.IsNullOrWhiteSpace(record.Subject))
+        else if (PhpbbSubject.Stored(record.Subject).Length == 0)
         {
+            // Nothing left once control characters and spaces are out: phpBB refuses a topic without a subject.
             outcome.Skip(Outcomes.NoSubject);
             return;
         }
 
         var poster = await authors.EnsureAsync(did, eventTime, ct);
-        var post = new NewPost(forumId, topic?.TopicId, poster, EventTimes.PostTime(record.CreatedAt, eventTime), record);
+        var type = PhpbbConstants.PostNormal;
+        if (topic is null && ForumTopicType.ToPhpbb(record.TopicType) is var asked and not PhpbbConstants.PostNormal)
+        {
+            // posting.php: a type the author may not set is refused; from the network the topic is posted as a normal one.
+            if (await policy.AllowsTopicTypeAsync(did, poster.UserId, forumId, asked, ct)) type = asked;
+            else outcome.Skip(Outcomes.TopicTypeNotAllowed);
+        }
+        var visibility = admission.Moderated ? PhpbbConstants.ItemUnapproved : PhpbbConstants.ItemApproved;
+        var post = new NewPost(forumId, topic?.TopicId, poster, EventTimes.PostTime(record.CreatedAt, eventTime), PostContent.From(record, type), visibility);
         var submitted = await phpbb.SubmitAsync(post, ct);
         await posts.AddAsync(submitted.PostId, uri, cid, did, post.StartsTopic, eventTime, ct);
         outcome.Apply(post.StartsTopic ? Outcomes.Topic : Outcomes.Reply);
+        if (!post.Approved) outcome.Apply(Outcomes.Unapproved);
 
         if (topic is { Visibility: not PhpbbConstants.ItemApproved })
         {

@@ -6,7 +6,7 @@ namespace AtSync.Firehose.Apply.Appliers;
 
 /// <summary>
 /// A post's phpBB visibility from its AtSync state: soft-deleted while its record is deleted or a live <c>!hide</c>
-/// label from the labeler covers it, approved otherwise (<see cref="PhpbbVisibility"/> moves the counters).
+/// label from the labeler covers it, approved otherwise (a post waiting in the moderation queue stays there until a moderator decides, unless its record is deleted) (<see cref="PhpbbVisibility"/> moves the counters).
 /// </summary>
 internal sealed class PostVisibility(PostMap posts, LabelRows labels, PhpbbVisibility phpbb, string labelerDid)
 {
@@ -18,6 +18,6 @@ internal sealed class PostVisibility(PostMap posts, LabelRows labels, PhpbbVisib
         if (await posts.LockByPostAsync(postId, ct) is not { } mapped) return false;
         var deleted = mapped.Status == SyncStatus.Deleted;
         var hidden = !deleted && await labels.IsHiddenAsync(mapped.Uri, labelerDid, time, ct);
-        return await phpbb.SetAsync(postId, visible: !deleted && !hidden, deleted ? "" : HiddenReason, time, ct);
+        return await phpbb.SetAsync(postId, visible: !deleted && !hidden, deleted ? "" : HiddenReason, time, ct, recordDeleted: deleted);
     }
 }

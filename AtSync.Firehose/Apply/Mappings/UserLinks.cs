@@ -42,4 +42,13 @@ internal sealed class UserLinks(ForumSession db)
     public async Task<bool> SetHandleAsync(string did, string handle, long time, CancellationToken ct) =>
         await db.ExecuteAsync($"UPDATE {db.Tables.Users} SET handle = @handle, updated_at = @time WHERE did = @did", ct,
             ("@handle", handle), ("@time", time), ("@did", did)) > 0;
+
+    /// <summary>The phpBB user linked to <paramref name="did"/> and whether the link holds an AtSync session; null when not linked.</summary>
+    public async Task<LinkedUser?> FindLinkAsync(string did, CancellationToken ct)
+    {
+        await using var find = db.Command(
+            $"SELECT au.user_id, {LinkedSession.HasSessionSql("au")} FROM {db.Tables.Users} au WHERE au.did = @did", ("@did", did));
+        await using var reader = await find.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new LinkedUser(reader.UInt32At(0), reader.Int32At(1) != 0) : null;
+    }
 }

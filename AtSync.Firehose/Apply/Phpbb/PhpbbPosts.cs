@@ -9,10 +9,25 @@ internal sealed record PhpbbUser(uint UserId, string Username, string Colour);
 /// <summary>Where a phpBB post is: its topic, forum and poster.</summary>
 internal readonly record struct PostLocation(uint TopicId, uint ForumId, uint PosterId);
 
-/// <summary>A post to submit into <see cref="TopicId"/>, or as a new topic's first post when that is null.</summary>
-internal sealed record NewPost(uint ForumId, uint? TopicId, PhpbbUser Poster, long Time, ForumPostRecord Record)
+/// <summary>
+/// A network post's content as phpBB stores it: the subject escaped and cut (<see cref="PhpbbSubject"/>), the message
+/// columns (<see cref="PhpbbMessage"/>), the signature switch, the phpBB topic type the policy allowed.
+/// </summary>
+internal sealed record PostContent(string Subject, PhpbbMessage Message, bool EnableSignature, int TopicType)
+{
+    public static PostContent From(ForumPostRecord record, int topicType) =>
+        new(PhpbbSubject.Stored(record.Subject), PhpbbMessage.FromRecord(record.Text, record.EnableBbcode), record.EnableSignature, topicType);
+}
+
+/// <summary>
+/// A post to submit into <see cref="TopicId"/>, or as a new topic's first post when that is null, with the
+/// <see cref="Visibility"/> the posting policy gave it (ITEM_APPROVED, or ITEM_UNAPPROVED to wait in the moderation queue).
+/// </summary>
+internal sealed record NewPost(uint ForumId, uint? TopicId, PhpbbUser Poster, long Time, PostContent Content, int Visibility)
 {
     public bool StartsTopic => TopicId is null;
+
+    public bool Approved => Visibility == PhpbbConstants.ItemApproved;
 }
 
 /// <summary>The rows a submitted post got.</summary>
@@ -21,28 +36,28 @@ internal readonly record struct SubmittedPost(uint TopicId, uint PostId);
 /// <summary>
 /// phpBB 3.3's <c>submit_post</c> and the text part of <c>edit_post</c> for posts that come from the network: the post
 /// row, the topic's first/last post fields and counters, the poster's post count, the forum's counters and last post.
+/// A post waiting for approval is counted in the unapproved counters only: the approved counters, the poster's post
+/// count and the forum's last post do not move, and a reply leaves its topic's last post as it was.
 /// </summary>
 internal sealed class PhpbbPosts(ForumSession db)
 {
-    /// <summary>The subject as phpBB stores it (escaped, characters outside the BMP as references, cut as phpBB counts).</summary>
-    public static string Subject(ForumPostRecord record) => PhpbbColumnText.Subject(record.Subject ?? "");
-
     public async Task<SubmittedPost> SubmitAsync(NewPost post, CancellationToken ct)
     {
         var t = db.Tables;
-        var record = post.Record;
-        var subject = Subject(record);
-        var topicId = post.TopicId ?? await InsertTopicAsync(post, subject, ct);
+        var content = post.Content;
+        var message = content.Message;
+        var topicId = post.TopicId ?? await InsertTopicAsync(post, ct);
 
         uint postId;
         await using (var insert = db.Command($"""
             INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, poster_ip, post_time, enable_bbcode, enable_smilies, enable_magic_url,
-              enable_sig, post_username, post_subject, post_text, post_checksum, post_postcount, post_visibility)
-            VALUES (@topic, @forum, @poster, '', @time, @bbcode, @smilies, 1, @sig, '', @subject, @text, @checksum, 1, {PhpbbConstants.ItemApproved})
+              enable_sig, post_username, post_subject, post_text, post_checksum, bbcode_bitfield, bbcode_uid, post_postcount, post_visibility)
+            VALUES (@topic, @forum, @poster, '', @time, @bbcode, @smilies, @magic, @sig, '', @subject, @text, @checksum, '', @uid, 1, @vis)
             """,
             ("@topic", topicId), ("@forum", post.ForumId), ("@poster", post.Poster.UserId), ("@time", post.Time),
-            ("@bbcode", record.EnableBbcode ? 1 : 0), ("@smilies", record.EnableSmilies ? 1 : 0), ("@sig", record.EnableSignature ? 1 : 0),
-            ("@subject", subject), ("@text", PhpbbText.FromRecordText(record.Text)), ("@checksum", PhpbbText.Checksum(record.Text))))
+            ("@bbcode", message.EnableBbcode), ("@smilies", message.EnableSmilies), ("@magic", message.EnableMagicUrl),
+            ("@sig", content.EnableSignature), ("@subject", content.Subject), ("@text", message.Text), ("@checksum", message.Checksum),
+            ("@uid", PhpbbMessage.NewUid()), ("@vis", post.Visibility)))
         {
             await insert.ExecuteNonQueryAsync(ct);
             postId = checked((uint)insert.LastInsertedId);
@@ -52,33 +67,49 @@ internal sealed class PhpbbPosts(ForumSession db)
         await db.ExecuteAsync($"""
             UPDATE {t.PhpbbTopics} SET
               topic_first_post_id = IF(@starter, @post, topic_first_post_id),
-              topic_posts_approved = topic_posts_approved + IF(@starter, 0, 1),
-              topic_last_post_id = @post, topic_last_poster_id = @poster, topic_last_poster_name = @name,
-              topic_last_poster_colour = @colour, topic_last_post_subject = @subject, topic_last_post_time = @time,
+              topic_posts_approved = topic_posts_approved + IF(@starter OR NOT @approved, 0, 1),
+              topic_posts_unapproved = topic_posts_unapproved + IF(@starter OR @approved, 0, 1),
+              topic_last_post_id = IF(@starter OR @approved, @post, topic_last_post_id),
+              topic_last_poster_id = IF(@starter OR @approved, @poster, topic_last_poster_id),
+              topic_last_poster_name = IF(@starter OR @approved, @name, topic_last_poster_name),
+              topic_last_poster_colour = IF(@starter OR @approved, @colour, topic_last_poster_colour),
+              topic_last_post_subject = IF(@starter OR @approved, @subject, topic_last_post_subject),
+              topic_last_post_time = IF(@starter OR @approved, @time, topic_last_post_time),
               topic_last_view_time = @time, topic_bumped = 0, topic_bumper = 0
             WHERE topic_id = @topic;
-            UPDATE {t.PhpbbUsers} SET user_lastpost_time = @time, user_posts = user_posts + 1 WHERE user_id = @poster;
+            UPDATE {t.PhpbbUsers} SET user_lastpost_time = @time, user_posts = user_posts + IF(@approved, 1, 0) WHERE user_id = @poster;
             UPDATE {t.PhpbbForums} SET
-              forum_topics_approved = forum_topics_approved + IF(@starter, 1, 0),
-              forum_posts_approved = forum_posts_approved + 1,
-              forum_last_post_id = @post, forum_last_poster_id = @poster, forum_last_post_subject = @subject,
-              forum_last_post_time = @time, forum_last_poster_name = @name, forum_last_poster_colour = @colour
+              forum_topics_approved = forum_topics_approved + IF(@starter AND @approved, 1, 0),
+              forum_topics_unapproved = forum_topics_unapproved + IF(@starter AND NOT @approved, 1, 0),
+              forum_posts_approved = forum_posts_approved + IF(@approved, 1, 0),
+              forum_posts_unapproved = forum_posts_unapproved + IF(@approved, 0, 1),
+              forum_last_post_id = IF(@approved, @post, forum_last_post_id),
+              forum_last_poster_id = IF(@approved, @poster, forum_last_poster_id),
+              forum_last_post_subject = IF(@approved, @subject, forum_last_post_subject),
+              forum_last_post_time = IF(@approved, @time, forum_last_post_time),
+              forum_last_poster_name = IF(@approved, @name, forum_last_poster_name),
+              forum_last_poster_colour = IF(@approved, @colour, forum_last_poster_colour)
             WHERE forum_id = @forum;
             """, ct,
-            ("@starter", post.StartsTopic), ("@post", postId), ("@poster", post.Poster.UserId), ("@name", post.Poster.Username),
-            ("@colour", post.Poster.Colour), ("@subject", subject), ("@time", post.Time), ("@topic", topicId), ("@forum", post.ForumId));
+            ("@starter", post.StartsTopic), ("@approved", post.Approved), ("@post", postId), ("@poster", post.Poster.UserId),
+            ("@name", post.Poster.Username), ("@colour", post.Poster.Colour), ("@subject", content.Subject), ("@time", post.Time),
+            ("@topic", topicId), ("@forum", post.ForumId));
         return new SubmittedPost(topicId, postId);
     }
 
-    private async Task<uint> InsertTopicAsync(NewPost post, string subject, CancellationToken ct)
+    private async Task<uint> InsertTopicAsync(NewPost post, CancellationToken ct)
     {
+        // submit_post: a topic waiting for approval is ITEM_UNAPPROVED with its one post counted as unapproved, and
+        // topic_delete_user set to its poster.
         await using var insert = db.Command($"""
             INSERT INTO {db.Tables.PhpbbTopics} (forum_id, topic_title, topic_poster, topic_time, topic_last_view_time, topic_posts_approved,
-              topic_visibility, topic_first_poster_name, topic_first_poster_colour, topic_type, topic_status)
-            VALUES (@forum, @subject, @poster, @time, @time, 1, {PhpbbConstants.ItemApproved}, @name, @colour, @type, 0)
+              topic_posts_unapproved, topic_visibility, topic_delete_user, topic_first_poster_name, topic_first_poster_colour, topic_type, topic_status)
+            VALUES (@forum, @subject, @poster, @time, @time, @approvedCount, @unapprovedCount, @vis, @deleteUser, @name, @colour, @type, 0)
             """,
-            ("@forum", post.ForumId), ("@subject", subject), ("@poster", post.Poster.UserId), ("@time", post.Time),
-            ("@name", post.Poster.Username), ("@colour", post.Poster.Colour), ("@type", ForumTopicType.ToPhpbb(post.Record.TopicType)));
+            ("@forum", post.ForumId), ("@subject", post.Content.Subject), ("@poster", post.Poster.UserId), ("@time", post.Time),
+            ("@approvedCount", post.Approved ? 1 : 0), ("@unapprovedCount", post.Approved ? 0 : 1), ("@vis", post.Visibility),
+            ("@deleteUser", post.Approved ? 0 : post.Poster.UserId), ("@name", post.Poster.Username), ("@colour", post.Poster.Colour),
+            ("@type", post.Content.TopicType));
         await insert.ExecuteNonQueryAsync(ct);
         return checked((uint)insert.LastInsertedId);
     }
@@ -93,33 +124,38 @@ internal sealed class PhpbbPosts(ForumSession db)
     }
 
     /// <summary>
-    /// An edit by the poster: text, checksum, switches, edit time and count; a new subject also renames the topic when
-    /// this is its first post (<c>edit_first_post</c>) and follows into the last-post subjects.
+    /// An edit by the poster: text, checksum, switches, edit time and count (the post keeps its <c>bbcode_uid</c>, as
+    /// posting.php does); a new subject also renames the topic when this is its first post (<c>edit_first_post</c>) and
+    /// follows into the last-post subjects. The topic type changes only when <paramref name="topicTypeAllowed"/>
+    /// (posting.php keeps the original type for an author without the permission).
     /// </summary>
-    public async Task EditAsync(uint postId, PostLocation location, ForumPostRecord record, long time, CancellationToken ct)
+    public async Task EditAsync(uint postId, PostLocation location, PostContent content, bool topicTypeAllowed, long time, CancellationToken ct)
     {
         var t = db.Tables;
-        var subject = Subject(record);
+        var subject = content.Subject;
+        var message = content.Message;
         await db.ExecuteAsync($"""
             UPDATE {t.PhpbbPosts} SET post_text = @text, post_checksum = @checksum, {(subject.Length > 0 ? "post_subject = @subject," : "")}
-              enable_bbcode = @bbcode, enable_smilies = @smilies, enable_sig = @sig,
+              enable_bbcode = @bbcode, enable_smilies = @smilies, enable_magic_url = @magic, enable_sig = @sig,
+              bbcode_uid = IF(bbcode_uid = '', @uid, bbcode_uid), bbcode_bitfield = '',
               post_edit_time = @time, post_edit_user = @poster, post_edit_count = post_edit_count + 1
             WHERE post_id = @id
             """, ct,
-            ("@text", PhpbbText.FromRecordText(record.Text)), ("@checksum", PhpbbText.Checksum(record.Text)), ("@subject", subject),
-            ("@bbcode", record.EnableBbcode ? 1 : 0), ("@smilies", record.EnableSmilies ? 1 : 0), ("@sig", record.EnableSignature ? 1 : 0),
+            ("@text", message.Text), ("@checksum", message.Checksum), ("@subject", subject),
+            ("@bbcode", message.EnableBbcode), ("@smilies", message.EnableSmilies), ("@magic", message.EnableMagicUrl),
+            ("@sig", content.EnableSignature), ("@uid", PhpbbMessage.NewUid()),
             ("@time", time), ("@poster", location.PosterId), ("@id", postId));
         if (subject.Length == 0) return;
         // edit_first_post: the topic title (and type) follow the first post; last-post subjects follow the last post.
         await db.ExecuteAsync($"""
             UPDATE {t.PhpbbTopics} SET
               topic_title = IF(topic_first_post_id = @id, @subject, topic_title),
-              topic_type = IF(topic_first_post_id = @id, @type, topic_type),
+              topic_type = IF(topic_first_post_id = @id AND @typeAllowed, @type, topic_type),
               topic_last_post_subject = IF(topic_last_post_id = @id, @subject, topic_last_post_subject)
             WHERE topic_id = @topic;
             UPDATE {t.PhpbbForums} SET forum_last_post_subject = @subject WHERE forum_id = @forum AND forum_last_post_id = @id;
             """, ct,
-            ("@id", postId), ("@subject", subject), ("@type", ForumTopicType.ToPhpbb(record.TopicType)), ("@topic", location.TopicId),
+            ("@id", postId), ("@subject", subject), ("@typeAllowed", topicTypeAllowed), ("@type", content.TopicType), ("@topic", location.TopicId),
             ("@forum", location.ForumId));
     }
 }

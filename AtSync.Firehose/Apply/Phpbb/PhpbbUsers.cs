@@ -16,7 +16,7 @@ internal sealed class PhpbbUsers(ForumSession db)
         string username, clean;
         for (var attempt = 1; ; attempt++)
         {
-            username = PhpbbColumnText.Name(PhpbbUsernames.Candidate(preferred, attempt));
+            username = PhpbbSubject.Username(PhpbbUsernames.Candidate(preferred, attempt));
             clean = PhpbbUsernames.Clean(username);
             if (await db.CountAsync($"SELECT COUNT(*) FROM {t.PhpbbUsers} WHERE username_clean = @clean", ct, ("@clean", clean)) == 0) break;
         }

@@ -10,9 +10,22 @@ internal sealed class PhpbbVisibility(ForumSession db)
 {
     /// <summary>
     /// Makes the post approved (<paramref name="visible"/>) or soft-deleted with <paramref name="deleteReason"/>, moving the
-    /// counters and resyncing the topic. Returns whether the visibility changed (false too when the post is gone).
+    /// counters and resyncing the topic. A post waiting in the moderation queue (ITEM_UNAPPROVED, ITEM_REAPPROVE) is
+    /// already out of view and only a moderator approves it: it stays as it is, unless <paramref name="recordDeleted"/>
+    /// (its author deleted the record), which soft-deletes it. Returns whether the visibility changed (false too when
+    /// the post is gone).
     /// </summary>
-    public async Task<bool> SetAsync(uint postId, bool visible, string deleteReason, long time, CancellationToken ct)
+    public Task<bool> SetAsync(uint postId, bool visible, string deleteReason, long time, CancellationToken ct, bool recordDeleted = false) =>
+        MoveAsync(postId, visible ? PhpbbConstants.ItemApproved : PhpbbConstants.ItemDeleted, deleteReason, time, recordDeleted, ct);
+
+    /// <summary>
+    /// An edit that must be approved again (submit_post's ITEM_REAPPROVE for an author without <c>f_noapprove</c>): an
+    /// approved post goes back into the moderation queue; any other state stays. Returns whether it changed.
+    /// </summary>
+    public Task<bool> RequireReapprovalAsync(uint postId, long time, CancellationToken ct) =>
+        MoveAsync(postId, PhpbbConstants.ItemReapprove, "", time, awaitingMay: false, ct, onlyFrom: PhpbbConstants.ItemApproved);
+
+    private async Task<bool> MoveAsync(uint postId, int desired, string deleteReason, long time, bool awaitingMay, CancellationToken ct, int? onlyFrom = null)
     {
         var t = db.Tables;
         int visibility, postcount;
@@ -28,8 +41,9 @@ internal sealed class PhpbbVisibility(ForumSession db)
             forumId = reader.UInt32At(3);
             posterId = reader.UInt32At(4);
         }
-        var desired = visible ? PhpbbConstants.ItemApproved : PhpbbConstants.ItemDeleted;
         if (desired == visibility) return false;
+        if (onlyFrom is { } from && visibility != from) return false;
+        if (visibility is PhpbbConstants.ItemUnapproved or PhpbbConstants.ItemReapprove && !awaitingMay) return false;
 
         var deleted = desired == PhpbbConstants.ItemDeleted;
         await db.ExecuteAsync($"""
