@@ -2,6 +2,7 @@ using AtSync.AtProto.Identity;
 using AtSync.Core.Settings;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Health;
+using AtSync.Firehose.Import;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -65,6 +66,8 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<HideLabelExpiry>();
         builder.Services.AddSingleton<FirehoseStreams>();
         builder.Services.AddHostedService<FirehoseWorker>();
+        builder.AddRepositoryImport();
+        builder.Services.AddImportWorker();
 
         var startedAt = DateTimeOffset.UtcNow;
         builder.Services.AddHealthChecks()
