@@ -33,6 +33,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
 
     public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Adds an <c>#atproto_pds</c> service (<c>AtprotoPersonalDataServer</c>) with this endpoint to the DID's document.</summary>
+    public ConcurrentDictionary<string, Uri> Pds { get; } = new(StringComparer.Ordinal);
+
     /// <summary>While true, every request answers 503 (a directory outage).</summary>
     public volatile bool Down;
 
@@ -64,6 +67,10 @@ public sealed class LoopbackPlc : IAsyncDisposable
             },
         };
         if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
+        if (Pds.TryGetValue(did, out var pds))
+        {
+            document["service"] = new[] { new { id = "#atproto_pds", type = "AtprotoPersonalDataServer", serviceEndpoint = pds.ToString().TrimEnd('/') } };
+        }
         await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
     }
 
