@@ -1,7 +1,7 @@
 namespace AtSync.Firehose.Import;
 
 /// <summary>Reads a response body into memory, never past a bound: null as soon as it would exceed <c>maxBytes</c>.</summary>
-internal static class BoundedBody
+public static class BoundedBody
 {
     public static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, int maxBytes, CancellationToken cancellationToken)
     {

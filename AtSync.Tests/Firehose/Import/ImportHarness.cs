@@ -119,17 +119,17 @@ public sealed class ImportHarness : IAsyncDisposable
             Convert.ToInt64(reader.GetValue(5)), reader.GetString(6), Convert.ToInt64(reader.GetValue(7)));
     }
 
-    public async Task WaitForStatusAsync(string did, string status, TimeSpan? timeout = null)
+    public async Task<RepoRow> WaitForAsync(string did, Func<RepoRow, bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
         RepoRow? row = null;
         while (DateTime.UtcNow < deadline)
         {
             row = await RowAsync(did);
-            if (row?.Status == status) return;
+            if (row is not null && condition(row)) return row;
             await Task.Delay(50);
         }
-        throw new TimeoutException($"{did} did not reach {status} (last {row})");
+        throw new TimeoutException($"{did}: the condition was not reached (last {row})");
     }
 
     private MetricCollector<long> Collect(System.Diagnostics.Metrics.IMeterFactory factory, string name)

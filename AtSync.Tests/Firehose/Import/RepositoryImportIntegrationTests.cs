@@ -11,7 +11,7 @@ namespace AtSync.Tests.Firehose.Import;
 public sealed class RepositoryImportIntegrationTests
 {
     private const string Alice = "did:plc:aliceimportaaaaaaaaaaaaa";
-    private const string Bob = "did:plc:bobimportbbbbbbbbbbbbbbbb";
+    private const string Bob = "did:plc:bobimportbbbbbbbbbbbbbbb";
 
     [Fact]
     public async Task A_repository_of_3000_forum_records_lands_in_phpbb_exactly_once_and_importing_again_changes_nothing()
@@ -158,23 +158,23 @@ public sealed class RepositoryImportIntegrationTests
             ["Import:RetryInitialDelay"] = "00:00:00.001",
             ["Import:RetryMaxDelay"] = "00:00:00.001",
         });
-        h.Plc.Pds["did:plc:nobodyhoststhisrepo0000"] = h.Pds.BaseUri; // the PDS answers RepoNotFound
+        h.Plc.Pds["did:plc:nobodyhoststhisrepoxxxxx"] = h.Pds.BaseUri; // the PDS answers RepoNotFound
 
-        await h.RequestAsync("did:plc:nobodyhoststhisrepo0000");
-        Assert.Equal(ImportFailures.RepoNotFound, (await h.RunClaimedAsync("did:plc:nobodyhoststhisrepo0000")).Reason);
-        Assert.Equal(1, (await h.RowAsync("did:plc:nobodyhoststhisrepo0000"))!.Attempts);
+        await h.RequestAsync("did:plc:nobodyhoststhisrepoxxxxx");
+        Assert.Equal(ImportFailures.RepoNotFound, (await h.RunClaimedAsync("did:plc:nobodyhoststhisrepoxxxxx")).Reason);
+        Assert.Equal(1, (await h.RowAsync("did:plc:nobodyhoststhisrepoxxxxx"))!.Attempts);
         await Task.Delay(1100);
-        Assert.Equal(ImportFailures.RepoNotFound, (await h.RunClaimedAsync("did:plc:nobodyhoststhisrepo0000")).Reason);
+        Assert.Equal(ImportFailures.RepoNotFound, (await h.RunClaimedAsync("did:plc:nobodyhoststhisrepoxxxxx")).Reason);
 
-        var row = (await h.RowAsync("did:plc:nobodyhoststhisrepo0000"))!;
+        var row = (await h.RowAsync("did:plc:nobodyhoststhisrepoxxxxx"))!;
         Assert.Equal(("resync_requested", RepoStates.GaveUpPrefix + ImportFailures.RepoNotFound, 2), (row.Status, row.Reason, row.Attempts));
         await Task.Delay(1100);
         Assert.Empty(await h.States.ClaimAsync(5, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h.Options.Lease, h.Options.MaxAttempts, CancellationToken.None));
         Assert.Equal(1, FirehoseHarness.Sum(h.Imports, "outcome", ImportMetrics.GaveUp));
 
         // A new request starts a fresh budget.
-        await h.RequestAsync("did:plc:nobodyhoststhisrepo0000");
-        Assert.Equal(0, (await h.RowAsync("did:plc:nobodyhoststhisrepo0000"))!.Attempts);
+        await h.RequestAsync("did:plc:nobodyhoststhisrepoxxxxx");
+        Assert.Equal(0, (await h.RowAsync("did:plc:nobodyhoststhisrepoxxxxx"))!.Attempts);
     }
 
     [Fact]
