@@ -120,7 +120,7 @@ public static class BackfillCommand
         var results = new System.Collections.Concurrent.ConcurrentDictionary<string, BackfillOutcome>(StringComparer.Ordinal);
         async Task OneAsync(string did, IProgress<ImportProgress>? progress)
         {
-            var claimed = await states.ClaimAsync(1, context.Now.ToUnixTimeSeconds(), settings.Lease, int.MaxValue, ct, onlyDid: did);
+            var claimed = await states.ClaimAsync(1, context.Now.ToUnixTimeSeconds(), settings.Lease, ct, onlyDid: did);
             if (claimed.Count == 0)
             {
                 results[did] = new BackfillOutcome(did, "importing_elsewhere", null);

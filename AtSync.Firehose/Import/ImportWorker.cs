@@ -38,7 +38,7 @@ internal sealed partial class ImportWorker(
                 IReadOnlyList<ClaimedRepo> claimed;
                 try
                 {
-                    claimed = await states.ClaimAsync(free, time.GetUtcNow().ToUnixTimeSeconds(), settings.Lease, settings.MaxAttempts, stoppingToken,
+                    claimed = await states.ClaimAsync(free, time.GetUtcNow().ToUnixTimeSeconds(), settings.Lease, stoppingToken,
                         exclude: [.. _running.Keys]);
                 }
                 catch (MySqlConnector.MySqlException ex)

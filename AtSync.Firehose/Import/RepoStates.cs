@@ -6,14 +6,19 @@ using MySqlConnector;
 
 namespace AtSync.Firehose.Import;
 
-/// <summary>A repository its importer holds: the lease is fenced by <see cref="Attempt"/> (a later claim increments it).</summary>
-public sealed record ClaimedRepo(string Did, int Attempt, ResyncRequester RequestedBy, string Rev, string DataCid);
+/// <summary>
+/// A repository its importer holds: the lease is fenced by <see cref="Attempt"/> (a later claim increments it);
+/// <see cref="Waiting"/> is where it goes back to when the import fails (the status it was claimed from).
+/// </summary>
+public sealed record ClaimedRepo(string Did, int Attempt, ResyncRequester RequestedBy, string Rev, string DataCid, RepoStatus Waiting);
 
 /// <summary>
 /// <c>atproto_repos</c> as the importer sees it: claims (<c>SKIP LOCKED</c>, one importer per DID across processes,
 /// the lease deadline in <c>retry_at</c> while <c>importing</c>), progress, success and failure with a bounded
 /// per-DID backoff. Every write after the claim is fenced by the attempt number, so an importer whose lease expired
-/// and was taken over cannot finish the row late.
+/// and was taken over cannot finish the row late. <c>attempts</c> is shared with the live path's parked retries: it
+/// counts imports only while <c>reason</c> is an import's (<see cref="FailurePrefix"/>); a repository that arrives
+/// from elsewhere (desynchronized, parked and given up, requested) starts a fresh import budget.
 /// </summary>
 public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
 {
@@ -26,21 +31,20 @@ public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
     /// importing with an expired lease), or only <paramref name="onlyDid"/>; each becomes <c>importing</c> until
     /// <paramref name="now"/> + <paramref name="lease"/>.
     /// </summary>
-    public async Task<IReadOnlyList<ClaimedRepo>> ClaimAsync(int limit, long now, TimeSpan lease, int maxAttempts, CancellationToken ct,
+    public async Task<IReadOnlyList<ClaimedRepo>> ClaimAsync(int limit, long now, TimeSpan lease, CancellationToken ct,
         string? onlyDid = null, IReadOnlyCollection<string>? exclude = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var claimed = new List<ClaimedRepo>();
         await using (var select = new MySqlCommand($"""
-            SELECT did, attempts, requested_by, rev, data_cid FROM {tables.Repos}
-            WHERE ((status IN ('{Desynchronized}', '{Requested}') AND retry_at <= @now AND attempts < @max) OR (status = '{Importing}' AND retry_at <= @now))
+            SELECT did, attempts, requested_by, rev, data_cid, status, reason FROM {tables.Repos}
+            WHERE ((status IN ('{Desynchronized}', '{Requested}') AND retry_at <= @now AND reason NOT LIKE '{GaveUpPrefix}%') OR (status = '{Importing}' AND retry_at <= @now))
               {(onlyDid is null ? "" : "AND did = @did")}
             ORDER BY retry_at, requested_at LIMIT @limit FOR UPDATE SKIP LOCKED
             """, connection, transaction))
         {
             select.Parameters.AddWithValue("@now", now);
-            select.Parameters.AddWithValue("@max", maxAttempts);
             select.Parameters.AddWithValue("@limit", limit + (exclude?.Count ?? 0));
             if (onlyDid is not null) select.Parameters.AddWithValue("@did", onlyDid);
             await using var reader = await select.ExecuteReaderAsync(ct);
@@ -48,8 +52,11 @@ public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
             {
                 var did = reader.GetString(0);
                 if (exclude?.Contains(did) == true || claimed.Count >= limit) continue;
-                claimed.Add(new ClaimedRepo(did, Convert.ToInt32(reader.GetValue(1)) + 1, ResyncRequesterSql.Parse(reader.GetString(2)),
-                    reader.GetString(3), reader.GetString(4)));
+                var status = RepoStatusSql.Parse(reader.GetString(5));
+                var requestedBy = ResyncRequesterSql.Parse(reader.GetString(2));
+                var ours = status == RepoStatus.Importing || reader.GetString(6).StartsWith(FailurePrefix, StringComparison.Ordinal);
+                claimed.Add(new ClaimedRepo(did, (ours ? Convert.ToInt32(reader.GetValue(1)) : 0) + 1, requestedBy, reader.GetString(3), reader.GetString(4),
+                    status == RepoStatus.Importing ? requestedBy.WaitingStatus() : status));
             }
         }
         foreach (var repo in claimed)
@@ -94,8 +101,8 @@ public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
             UPDATE {tables.Repos} SET status = @status, reason = @reason, retry_at = @retry, updated_at = @now
             WHERE did = @did AND status = '{Importing}' AND attempts = @attempt
             """, connection);
-        command.Parameters.AddWithValue("@status", repo.RequestedBy.WaitingStatus().ToSql());
-        command.Parameters.AddWithValue("@reason", Truncate(giveUp ? GaveUpPrefix + reason : reason));
+        command.Parameters.AddWithValue("@status", repo.Waiting.ToSql());
+        command.Parameters.AddWithValue("@reason", Truncate((giveUp ? GaveUpPrefix : FailurePrefix) + reason));
         command.Parameters.AddWithValue("@retry", giveUp ? 0 : retryAt);
         command.Parameters.AddWithValue("@now", now);
         command.Parameters.AddWithValue("@did", repo.Did);
@@ -111,15 +118,18 @@ public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
             UPDATE {tables.Repos} SET status = @status, attempts = GREATEST(attempts, 1) - 1, retry_at = 0, updated_at = @now
             WHERE did = @did AND status = '{Importing}' AND attempts = @attempt
             """, connection);
-        command.Parameters.AddWithValue("@status", repo.RequestedBy.WaitingStatus().ToSql());
+        command.Parameters.AddWithValue("@status", repo.Waiting.ToSql());
         command.Parameters.AddWithValue("@now", now);
         command.Parameters.AddWithValue("@did", repo.Did);
         command.Parameters.AddWithValue("@attempt", repo.Attempt);
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The <c>reason</c> of a repository whose imports were given up (it is claimed again only after a new request).</summary>
-    public const string GaveUpPrefix = "gave up: ";
+    /// <summary>The <c>reason</c> of a repository whose last import failed (followed by an <see cref="ImportFailures"/> value).</summary>
+    public const string FailurePrefix = "import: ";
+
+    /// <summary>The <c>reason</c> of a repository whose imports were given up (claimed again only after a new request or desync).</summary>
+    public const string GaveUpPrefix = "import gave up: ";
 
     private static string Truncate(string reason) => reason.Length <= 64 ? reason : reason[..64];
 }

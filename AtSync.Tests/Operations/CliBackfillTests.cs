@@ -83,7 +83,7 @@ public sealed class CliBackfillTests
         Assert.Equal(0L, await h.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM {h.Database.Tables.PhpbbPosts}"));
         var status = await CliProcess.RunAsync(settings, "backfill", "status");
         Assert.Equal(CliCommandTests.ExitCodes.Ok, status.ExitCode);
-        Assert.Matches($@"{Dave}\s+resync_requested\s+operator\s+0\s+1\s+in \S+\s+car_", status.Stdout);
+        Assert.Matches($@"{Dave}\s+resync_requested\s+operator\s+0\s+1\s+in \S+\s+import: car_", status.Stdout);
 
         // Only requested: the Firehose's worker would take it; nothing is fetched here.
         var requests = h.Pds.GetRepoCount;

@@ -6,7 +6,7 @@ namespace AtSync.Tests.Firehose.Import;
 
 /// <summary>
 /// What the forum shows, as text, without times and surrogate ids: every post (AT-URI, CID, author, topic by its
-/// first post's AT-URI, subject, text, visibility, edit count), every topic's and forum's counters, and the phpBB users
+/// first post's AT-URI, subject, text, visibility; not the edit count: an edit applied later is one, a fresh import has none), every topic's and forum's counters, and the phpBB users
 /// of the authors. Two databases that reached the same repository state by different paths compare equal. With
 /// <c>visibleOnly</c>, what readers see: visible posts and topics and the approved counters (a forum that once held
 /// posts since deleted keeps them soft-deleted, a fresh one never had them).
@@ -27,7 +27,7 @@ public static class ForumContent
             SELECT ap.at_uri, ap.at_cid, ap.author_did, ap.is_topic_starter, ap.sync_status,
                    (SELECT {PostUri("tp.topic_first_post_id")} FROM {t.PhpbbTopics} tp WHERE tp.topic_id = p.topic_id) AS topic,
                    (SELECT au.did FROM {t.Users} au WHERE au.user_id = p.poster_id) AS poster,
-                   p.forum_id, p.post_subject, p.post_text, p.post_checksum, p.post_visibility, p.post_edit_count, p.post_time
+                   p.forum_id, p.post_subject, p.post_text, p.post_checksum, p.post_visibility, p.post_time
             FROM {t.PhpbbPosts} p LEFT JOIN {t.Posts} ap ON ap.post_id = p.post_id {visiblePosts} ORDER BY ap.at_uri
             """,
             $"""

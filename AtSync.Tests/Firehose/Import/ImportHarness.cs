@@ -101,7 +101,7 @@ public sealed class ImportHarness : IAsyncDisposable
     /// <summary>Claims <paramref name="did"/> (it must be due) and runs its import.</summary>
     public async Task<ImportResult> RunClaimedAsync(string did)
     {
-        var claimed = await States.ClaimAsync(1, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Options.Lease, Options.MaxAttempts, CancellationToken.None, onlyDid: did);
+        var claimed = await States.ClaimAsync(1, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Options.Lease, CancellationToken.None, onlyDid: did);
         var repo = Assert.Single(claimed);
         return await Importer.RunAsync(repo, null, CancellationToken.None);
     }

@@ -32,11 +32,12 @@ public sealed class ImportWorkerTests
         h.Pds.Repos[Carol] = () => good[..(good.Length - 100)];
         var before = await ForumContent.TakeAsync(h.Database);
         await h.Database.ExecuteAsync($"""
-            UPDATE {h.Database.Tables.Repos} SET status = 'desynchronized', requested_by = 'desync', reason = 'prev_data_mismatch', attempts = 0, retry_at = 0
+            UPDATE {h.Database.Tables.Repos} SET status = 'desynchronized', requested_by = 'desync', reason = 'prev_data_mismatch', attempts = 9, retry_at = 0
             WHERE did = '{Carol}'
             """);
+        // (attempts 9 were the live path's parked retries: the import's own budget starts afresh.)
         var refused = await h.WaitForAsync(Carol, r => r.Status == "desynchronized" && r.Attempts == 1);
-        Assert.StartsWith("car_", refused.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(RepoStates.FailurePrefix + "car_", refused.Reason, StringComparison.Ordinal);
         Assert.Equal(before, await ForumContent.TakeAsync(h.Database));
 
         h.Pds.Repos[Carol] = () => good;

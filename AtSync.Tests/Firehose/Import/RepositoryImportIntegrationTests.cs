@@ -129,10 +129,10 @@ public sealed class RepositoryImportIntegrationTests
         Assert.StartsWith("car_", truncated.Reason, StringComparison.Ordinal);
         Assert.Equal(before, await DatabaseSnapshot.TakeAsync(h.Database));
         var row = (await h.RowAsync(Alice))!;
-        Assert.Equal(("resync_requested", truncated.Reason, 1), (row.Status, row.Reason, row.Attempts));
+        Assert.Equal(("resync_requested", RepoStates.FailurePrefix + truncated.Reason, 1), (row.Status, row.Reason, row.Attempts));
         var delay = row.RetryAt - DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.InRange(delay, 40, 61); // Import__RetryInitialDelay (1 min) less up to 20 % jitter
-        Assert.Empty(await h.States.ClaimAsync(1, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h.Options.Lease, h.Options.MaxAttempts, CancellationToken.None));
+        Assert.Empty(await h.States.ClaimAsync(1, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h.Options.Lease, CancellationToken.None));
 
         var tampered = (byte[])car.Clone();
         tampered[car.Length - 10] ^= 0x01; // inside the last record block
@@ -169,7 +169,7 @@ public sealed class RepositoryImportIntegrationTests
         var row = (await h.RowAsync("did:plc:nobodyhoststhisrepoxxxxx"))!;
         Assert.Equal(("resync_requested", RepoStates.GaveUpPrefix + ImportFailures.RepoNotFound, 2), (row.Status, row.Reason, row.Attempts));
         await Task.Delay(1100);
-        Assert.Empty(await h.States.ClaimAsync(5, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h.Options.Lease, h.Options.MaxAttempts, CancellationToken.None));
+        Assert.Empty(await h.States.ClaimAsync(5, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h.Options.Lease, CancellationToken.None));
         Assert.Equal(1, FirehoseHarness.Sum(h.Imports, "outcome", ImportMetrics.GaveUp));
 
         // A new request starts a fresh budget.
@@ -185,10 +185,10 @@ public sealed class RepositoryImportIntegrationTests
         repo.Generate(topics: 3, repliesPerTopic: 1);
         await h.RequestAsync(Alice);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var first = Assert.Single(await h.States.ClaimAsync(5, now, TimeSpan.FromSeconds(30), 6, CancellationToken.None));
-        Assert.Empty(await h.States.ClaimAsync(5, now + 10, TimeSpan.FromSeconds(30), 6, CancellationToken.None));
+        var first = Assert.Single(await h.States.ClaimAsync(5, now, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Empty(await h.States.ClaimAsync(5, now + 10, TimeSpan.FromSeconds(30), CancellationToken.None));
         // The lease ran out: another process takes the repository over, and the first importer is fenced off.
-        var second = Assert.Single(await h.States.ClaimAsync(5, now + 31, TimeSpan.FromSeconds(30), 6, CancellationToken.None));
+        var second = Assert.Single(await h.States.ClaimAsync(5, now + 31, TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.Equal(first.Attempt + 1, second.Attempt);
 
         var stale = await h.Importer.RunAsync(first, null, CancellationToken.None);
