@@ -78,8 +78,9 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         {
             verdict = CommitVerifier.VerifyStructure(commit);
         }
-        catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Hostile blocks must never stop the stream: whatever the check could not get through is a refusal.
             verdict = new CommitVerdict(CommitRejection.MalformedTree, ex.GetType().Name);
         }
         string? data = null;

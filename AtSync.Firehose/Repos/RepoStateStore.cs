@@ -30,7 +30,7 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
                 command.Parameters.AddWithValue(names[^1], chunk[i]);
             }
             command.CommandText = $"""
-                SELECT r.did, r.rev, r.data_cid, r.status, r.reason, r.attempts, r.retry_at,
+                SELECT r.did, r.rev, r.data_cid, r.seq, r.status, r.reason, r.attempts, r.retry_at,
                        EXISTS (SELECT 1 FROM {tables.HeldCommits} h WHERE h.did = r.did) AS has_held
                 FROM {tables.Repos} r WHERE r.did IN ({string.Join(", ", names)})
                 """;
@@ -88,6 +88,6 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
     }
 
     private static RepoState Read(MySqlDataReader reader) => new(
-        reader.GetString(0), reader.GetString(1), reader.GetString(2), RepoStatusSql.Parse(reader.GetString(3)), reader.GetString(4),
-        reader.Int32At(5), reader.Int64At(6), reader.Int64At(7) != 0);
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.Int64At(3), RepoStatusSql.Parse(reader.GetString(4)), reader.GetString(5),
+        reader.Int32At(6), reader.Int64At(7), reader.Int64At(8) != 0);
 }

@@ -89,6 +89,14 @@ internal sealed class RepoGate(
         }
         if (walk.Rev.Length > 0)
         {
+            if (string.CompareOrdinal(commit.Rev, walk.Rev) <= 0 && commit.SeqNumber <= walk.Seq && !releasing)
+            {
+                // History replayed from a rewound cursor (at or before the stream position of the last verified
+                // commit): verified, and left to each record's applied revision to make a no-op (atproto_record_revs).
+                Kept.Add(commit);
+                Done.Add(commit.SeqNumber);
+                return;
+            }
             if (commit.Rev == walk.Rev && data == walk.Data)
             {
                 // The very commit already applied (a replay from an older cursor): nothing to do.
@@ -117,7 +125,8 @@ internal sealed class RepoGate(
         }
         walk.Rev = commit.Rev;
         walk.Data = data;
-        writes.Verified(commit.Repo, commit.Rev, data);
+        walk.Seq = commit.SeqNumber;
+        writes.Verified(commit.Repo, commit.Rev, data, commit.SeqNumber);
         Kept.Add(commit);
         Done.Add(commit.SeqNumber);
     }
@@ -200,16 +209,17 @@ internal sealed class RepoGate(
     {
         if (_walks.TryGetValue(did, out var walk)) return walk;
         var state = states.GetValueOrDefault(did) ?? RepoState.New(did);
-        walk = new Walk(state.Rev, state.DataCid, releasing || state.IsOpen, state.Status, state.HasHeld);
+        walk = new Walk(state.Rev, state.DataCid, state.Seq, releasing || state.IsOpen, state.Status, state.HasHeld);
         _walks[did] = walk;
         return walk;
     }
 
     /// <summary>A repository as the walk has it so far.</summary>
-    private sealed class Walk(string rev, string data, bool open, RepoStatus status, bool hasHeld)
+    private sealed class Walk(string rev, string data, long seq, bool open, RepoStatus status, bool hasHeld)
     {
         public string Rev { get; set; } = rev;
         public string Data { get; set; } = data;
+        public long Seq { get; set; } = seq;
         public bool Open { get; private set; } = open;
         public RepoStatus Status { get; private set; } = status;
 
