@@ -19,6 +19,7 @@ namespace AtSync.Testing.Repositories;
 public sealed class ForumRepository(string did, SigningKey key, StrongRef board, DateTimeOffset start) : IDisposable
 {
     private readonly Dictionary<Cid, byte[]> _records = [];
+    private readonly Dictionary<string, ForumPostRecord> _posts = new(StringComparer.Ordinal);
     private readonly MstTree _tree = MstTree.Create();
     private DateTimeOffset _clock = start;
     private bool _changed;
@@ -55,9 +56,17 @@ public sealed class ForumRepository(string did, SigningKey key, StrongRef board,
         return new ForumPostRecord(text, Stamp(), Board, null, root, root, null);
     }
 
+    /// <summary>The post at <paramref name="rkey"/> edited: new text (and subject), the same <c>createdAt</c>, board and thread.</summary>
+    public ForumPostRecord Edit(string rkey, string text, string? subject = null)
+    {
+        var post = _posts.GetValueOrDefault(rkey) ?? throw new InvalidOperationException($"{rkey} is not in the repository");
+        return post with { Text = text, Subject = post.IsReply ? null : subject ?? post.Subject };
+    }
+
     /// <summary>Writes (or replaces) a post without a commit event (filling the repository before the interesting part).</summary>
     public Cid Put(string rkey, ForumPostRecord post)
     {
+        _posts[rkey] = post;
         var cid = Store(post);
         _tree.Insert(Path(rkey), cid);
         _changed = true;
@@ -122,6 +131,7 @@ public sealed class ForumRepository(string did, SigningKey key, StrongRef board,
             }
             else
             {
+                _posts[rkey] = post;
                 var cid = Store(post);
                 var prev = _tree.Insert(Path(rkey), cid);
                 ops.Add(new Wire.RepoOp(prev is null ? Wire.RepoAction.Create : Wire.RepoAction.Update, Path(rkey), cid, prev));

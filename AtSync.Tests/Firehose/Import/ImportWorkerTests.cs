@@ -22,7 +22,7 @@ public sealed class ImportWorkerTests
         Assert.Equal((repo.Rev, 100L), (first.Rev, first.RecordsImported));
 
         // The repository moves on while the live path loses step; the verifier marks it desynchronized.
-        repo.Put(roots[0], repo.Topic("carol topic 0, edited", "edited while out of step"));
+        repo.Put(roots[0], repo.Edit(roots[0], "edited while out of step", "carol topic 0, edited"));
         var reply = await h.Database.ScalarAsync<string>($"SELECT MIN(at_uri) FROM {h.Database.Tables.Posts} WHERE is_topic_starter = 0");
         repo.Remove(reply[(reply.LastIndexOf('/') + 1)..]);
         var fresh = repo.NextRkey();

@@ -30,8 +30,8 @@ public sealed class LiveEventsDuringImportTests
         var newReply = repo.NextRkey();
         var frames = new List<byte[]>
         {
-            repo.Commit(1, (roots[0], repo.Topic("first edit", "edited once"))),
-            repo.Commit(2, (roots[0], repo.Topic("second edit", "edited twice"))),
+            repo.Commit(1, (roots[0], repo.Edit(roots[0], "edited once", "first edit"))),
+            repo.Commit(2, (roots[0], repo.Edit(roots[0], "edited twice", "second edit"))),
             repo.Commit(3, (newRoot, repo.Topic("live topic", "written during the import"))),
         };
         frames.Add(repo.Commit(4, (newReply, repo.Reply(newRoot, "live reply"))));

@@ -66,10 +66,10 @@ public sealed class RepositoryImportIntegrationTests
         // deleted (its first post and its four replies), a new topic with a reply.
         var posts = await PostsByUriAsync(h);
         var edited = roots[3];
-        repo.Put(edited, repo.Topic("bob topic 3, edited", "new text of topic 3"));
+        repo.Put(edited, repo.Edit(edited, "new text of topic 3", "bob topic 3, edited"));
         var replyUris = posts.Keys.Where(u => !roots.Select(repo.Uri).Contains(u)).Order(StringComparer.Ordinal).ToList();
         var editedReply = replyUris[5][(replyUris[5].LastIndexOf('/') + 1)..];
-        repo.Put(editedReply, repo.Reply(roots[1], "reply edited"));
+        repo.Put(editedReply, repo.Edit(editedReply, "reply edited"));
         var deletedReply = replyUris[10][(replyUris[10].LastIndexOf('/') + 1)..];
         repo.Remove(deletedReply);
         var topic7 = await RepliesOfAsync(h, repo.Uri(roots[7]));
