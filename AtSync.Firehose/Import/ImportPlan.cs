@@ -10,8 +10,10 @@ public sealed record HeldRecord(string Uri, string Cid, bool Confirmed, bool Del
 
 /// <summary>
 /// The difference between a verified repository's <c>net.vza.forum.post</c> records and what phpBB holds for its DID,
-/// as forum operations for the Firehose's own appliers, in the order they must run: topic starters, then replies
-/// (each group oldest first, by the record's <c>createdAt</c>, then record key), then deletes. Pure.
+/// as forum operations for the Firehose's own appliers, in the order they must run: creates and edits oldest first
+/// (the record's <c>createdAt</c>, then record key), as they were written, so phpBB's last posts are the newest ones;
+/// a reply whose topic starter is in the plan never before it (it waits for its starter, then follows it); deletes
+/// last. Pure.
 /// </summary>
 public sealed record ImportPlan(IReadOnlyList<ForumOp> Ops, int Creates, int Updates, int Deletes, int Unchanged)
 {
@@ -22,8 +24,7 @@ public sealed record ImportPlan(IReadOnlyList<ForumOp> Ops, int Creates, int Upd
     /// <param name="eventTime">The import's event time (unix seconds, from the commit's rev), for ordering records without a usable <c>createdAt</c>.</param>
     public static ImportPlan Create(string did, IEnumerable<RepoRecord> records, IReadOnlyDictionary<string, HeldRecord> held, long eventTime)
     {
-        var starters = new List<(long Time, string Rkey, ForumOp Op)>();
-        var replies = new List<(long Time, string Rkey, ForumOp Op)>();
+        var writes = new List<(long Time, string Rkey, ForumOp Op)>();
         var present = new HashSet<string>(StringComparer.Ordinal);
         int creates = 0, updates = 0, unchanged = 0;
         foreach (var record in records)
@@ -43,8 +44,7 @@ public sealed record ImportPlan(IReadOnlyList<ForumOp> Ops, int Creates, int Upd
             else updates++;
             ForumPostRecordCbor.TryRead(record.Value, out var post, out var problem);
             var op = new ForumOp(action, record.Collection, record.RecordKey, cid, post, post is null ? problem ?? "not a post record" : problem);
-            var time = EventTimes.PostTime(post?.CreatedAt, eventTime);
-            (post?.IsReply == true ? replies : starters).Add((time, record.RecordKey, op));
+            writes.Add((EventTimes.PostTime(post?.CreatedAt, eventTime), record.RecordKey, op));
         }
 
         var deletes = held.Values
@@ -54,13 +54,33 @@ public sealed record ImportPlan(IReadOnlyList<ForumOp> Ops, int Creates, int Upd
             .Select(uri => new ForumOp(ForumOp.Delete, ForumLexicon.Post, uri[(uri.LastIndexOf('/') + 1)..], null, null, null))
             .ToList();
 
-        var ops = new List<ForumOp>(starters.Count + replies.Count + deletes.Count);
-        ops.AddRange(Ordered(starters));
-        ops.AddRange(Ordered(replies));
+        var ops = new List<ForumOp>(writes.Count + deletes.Count);
+        ops.AddRange(StartersFirst(did, writes.OrderBy(w => w.Time).ThenBy(w => w.Rkey, StringComparer.Ordinal).Select(w => w.Op).ToList()));
         ops.AddRange(deletes);
         return new ImportPlan(ops, creates, updates, deletes.Count, unchanged);
     }
 
-    private static IEnumerable<ForumOp> Ordered(List<(long Time, string Rkey, ForumOp Op)> ops) =>
-        ops.OrderBy(o => o.Time).ThenBy(o => o.Rkey, StringComparer.Ordinal).Select(o => o.Op);
+    /// <summary>
+    /// <paramref name="ordered"/> with each reply whose topic starter comes later in it moved to right after that starter
+    /// (a reply dated before its own topic: clock skew or a hostile record).
+    /// </summary>
+    private static IEnumerable<ForumOp> StartersFirst(string did, List<ForumOp> ordered)
+    {
+        var pendingStarters = ordered.Where(o => o.Post is { IsReply: false }).Select(o => o.Uri(did)).ToHashSet(StringComparer.Ordinal);
+        var waiting = new Dictionary<string, List<ForumOp>>(StringComparer.Ordinal);
+        foreach (var op in ordered)
+        {
+            if (op.Post?.ReplyRoot is { } root && pendingStarters.Contains(root.Uri))
+            {
+                (waiting.TryGetValue(root.Uri, out var list) ? list : waiting[root.Uri] = []).Add(op);
+                continue;
+            }
+            yield return op;
+            var uri = op.Uri(did);
+            if (pendingStarters.Remove(uri) && waiting.Remove(uri, out var replies))
+            {
+                foreach (var reply in replies) yield return reply;
+            }
+        }
+    }
 }
