@@ -77,4 +77,8 @@ public static partial class Outcomes
 
     /// <summary>An <c>#identity</c> whose handle could not be checked now: the phpBB name stays as it was.</summary>
     public const string IdentityUnchecked = "identity_unchecked";
+    public const string CommitRejected = "commit_rejected";
+    public const string DuplicateCommit = "duplicate_commit";
+    public const string AlreadyReflected = "already_reflected";
+    public const string SyncIgnored = "sync_ignored";
 }

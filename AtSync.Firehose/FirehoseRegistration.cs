@@ -3,7 +3,9 @@ using AtSync.Core.Identity;
 using AtSync.Core.Settings;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Health;
+using AtSync.Firehose.Import;
 using AtSync.Firehose.Apply;
+using AtSync.Firehose.Repos;
 using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -33,6 +35,10 @@ public static class FirehoseRegistration
             .Validate(options => options.BatchMaxDelay > TimeSpan.Zero && options.IdleTimeout > TimeSpan.Zero
                 && options.ReconnectInitialDelay > TimeSpan.Zero && options.ReconnectMaxDelay >= options.ReconnectInitialDelay,
                 "Firehose timings must be positive (Firehose__BatchMaxDelay, Firehose__IdleTimeout, Firehose__Reconnect*)")
+            .Validate(options => options.KeyDeadline > TimeSpan.Zero && options.ReleaseKeyDeadline > TimeSpan.Zero
+                && options.ParkedRetryFirst > TimeSpan.Zero && options.ParkedRetryMax >= options.ParkedRetryFirst
+                && options.ParkedMaxAge > TimeSpan.Zero && options.ReleasePollInterval > TimeSpan.Zero && options.CursorStuckAfter > TimeSpan.Zero,
+                "Firehose repository timings must be positive, ParkedRetryMax at least ParkedRetryFirst (Firehose__KeyDeadline, Firehose__Parked*, Firehose__ReleasePollInterval, Firehose__CursorStuckAfter)")
             .Validate(options => string.IsNullOrWhiteSpace(options.ReplayFile) || File.Exists(options.ReplayFile),
                 $"{FirehoseOptions.ReplayFileSetting} names a file that does not exist")
             .ValidateDataAnnotations()
@@ -55,6 +61,7 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<AuthorHandles>();
         builder.Services.AddSingleton<LabelSignatures>();
         builder.Services.AddSingleton<LinkedDids>();
+        builder.Services.AddSingleton<RepoStateStore>();
         builder.Services.AddSingleton<BatchVerifier>();
         builder.Services.AddSingleton(services =>
         {
@@ -66,6 +73,10 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<HideLabelExpiry>();
         builder.Services.AddSingleton<FirehoseStreams>();
         builder.Services.AddHostedService<FirehoseWorker>();
+        builder.AddRepositoryImport();
+        builder.Services.AddImportWorker();
+        builder.Services.AddSingleton<HeldCommitReleaser>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HeldCommitReleaser>());
 
         var startedAt = DateTimeOffset.UtcNow;
         builder.Services.AddHealthChecks()

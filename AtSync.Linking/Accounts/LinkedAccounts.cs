@@ -1,6 +1,7 @@
 using System.Data;
 using AtSync.AtProto.OAuth;
 using AtSync.Core.Storage;
+using AtSync.Core.Sync;
 using AtSync.Core.Tokens;
 using MySqlConnector;
 
@@ -67,6 +68,8 @@ public sealed class LinkedAccounts(MySqlDataSource dataSource, AtSyncTables tabl
         upsert.Parameters.AddWithValue("@key", cipher.Encrypt(dpopKey.ExportPrivateKey()));
         upsert.Parameters.AddWithValue("@now", now);
         await upsert.ExecuteNonQueryAsync(cancellationToken);
+        // The member's forum records published before linking reach phpBB through the Firehose's import (backfill).
+        await ResyncRequests.RequestAsync(connection, transaction, tables, tokens.Subject.Value, ResyncRequester.Link, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

@@ -36,6 +36,12 @@ public sealed class LoopbackPlc : IAsyncDisposable
 
     public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Adds an <c>#atproto_pds</c> service (<c>AtprotoPersonalDataServer</c>) with this endpoint to the DID's document.</summary>
+    public ConcurrentDictionary<string, Uri> Pds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>DIDs whose lookups answer 503 (their key unavailable, as behind a failing host).</summary>
+    public ConcurrentDictionary<string, bool> Unavailable { get; } = new(StringComparer.Ordinal);
+
     /// <summary>While true, every request answers 503 (a directory outage).</summary>
     public volatile bool Down;
 
@@ -47,7 +53,7 @@ public sealed class LoopbackPlc : IAsyncDisposable
     private async Task AnswerAsync(HttpContext context, RecordedRequest request)
     {
         var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
-        if (Down)
+        if (Down || Unavailable.ContainsKey(did))
         {
             context.Response.StatusCode = 503;
             return;
@@ -65,6 +71,10 @@ public sealed class LoopbackPlc : IAsyncDisposable
         }
         var document = new Dictionary<string, object> { ["id"] = did, ["verificationMethod"] = methods };
         if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
+        if (Pds.TryGetValue(did, out var pds))
+        {
+            document["service"] = new[] { new { id = "#atproto_pds", type = "AtprotoPersonalDataServer", serviceEndpoint = pds.ToString().TrimEnd('/') } };
+        }
         await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
     }
 

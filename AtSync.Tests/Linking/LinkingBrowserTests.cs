@@ -79,6 +79,8 @@ public sealed class LinkingBrowserTests(LinkingFixture fixture) : IClassFixture<
         Assert.DoesNotContain(code!, output, StringComparison.Ordinal);
         // The callback consumed the pending sign-in.
         Assert.Equal(0, await H.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM {H.Database.Tables.OAuthRequests} WHERE user_id = {userId}"));
+        // The member's existing forum records are requested for import (backfill by the Firehose's import worker).
+        Assert.Equal("resync_requested link", await H.Database.ScalarAsync<string>($"SELECT CONCAT(status, ' ', requested_by) FROM {H.Database.Tables.Repos} WHERE did = '{did}'"));
         await page.Context.CloseAsync();
     }
 
@@ -180,7 +182,7 @@ public sealed class LinkingBrowserTests(LinkingFixture fixture) : IClassFixture<
     [Fact]
     public async Task Tokens_for_another_DID_than_the_one_resolved_are_refused_and_stored_nowhere()
     {
-        H.Network.AddAccount("victim.forum-test.net");
+        var victim = H.Network.AddAccount("victim.forum-test.net");
         var other = H.Network.AddAccount("mallory.forum-test.net");
         var (userId, page) = await H.SignedInMemberAsync();
         H.Network.Auth.SubjectOverride = other;
@@ -194,6 +196,7 @@ public sealed class LinkingBrowserTests(LinkingFixture fixture) : IClassFixture<
         }
         Assert.Contains("signed in a different account", await page.Locator("#error").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Null(await H.UserRowAsync(userId));
+        Assert.Equal(0, await H.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM {H.Database.Tables.Repos} WHERE did IN ('{victim}', '{other}')"));
         // The unwanted session was revoked at the server.
         Assert.True(H.Network.Auth.IsRevoked(other));
         await page.Context.CloseAsync();
