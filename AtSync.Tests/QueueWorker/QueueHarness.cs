@@ -69,7 +69,7 @@ public sealed partial class QueueHarness : IAsyncDisposable
         builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.AddAtSyncDatabase();
-        builder.AddForumSettings(requireAccessToken: true);
+        builder.AddForumSettings();
         builder.AddQueueWorker();
         if (jitter is not null) builder.Services.AddSingleton(new RetrySchedule(jitter));
         var services = builder.Services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
