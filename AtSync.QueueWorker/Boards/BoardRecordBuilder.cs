@@ -14,7 +14,7 @@ public sealed record BoardRecord(byte[] Json, string Slug);
 /// <summary>
 /// Builds <c>net.vza.forum.board</c> records (schema in <c>lexicons/net.vza.forum.board.json</c>) from phpBB forums
 /// (<c>forum_type</c> FORUM_POST): <c>name</c> (phpBB stores it HTML-escaped; the record carries the text),
-/// <c>slug</c>, <c>description</c> and <c>rules</c> as BBCode, <c>boardType</c> <c>forum</c>, <c>order</c> (phpBB's
+/// <c>slug</c> (<see cref="Slug"/>), <c>description</c> and <c>rules</c> as BBCode, <c>boardType</c> <c>forum</c>, <c>order</c> (phpBB's
 /// nested-set <c>left_id</c>, which orders siblings as phpBB shows them) and <c>status</c>. Categories are not
 /// published, so no record has a <c>parent</c>. Texts longer than the lexicon allows are cut at a grapheme boundary.
 /// </summary>
@@ -54,29 +54,31 @@ public static class BoardRecordBuilder
         return new BoardRecord(buffer.ToArray(), slug);
     }
 
-    /// <summary>Lowercase ASCII letters and digits with single hyphens between words; <c>forum-N</c> when nothing is left.</summary>
+    /// <summary>
+    /// The name's letters and digits (any script), lowercased, with single hyphens between words, at most
+    /// <see cref="MaxSlugLength"/> UTF-8 bytes (the lexicon's <c>maxLength</c>); <c>forum-N</c> when nothing is left.
+    /// </summary>
     public static string Slug(string name, long forumId)
     {
-        var normalized = name.Normalize(NormalizationForm.FormD);
         var slug = new StringBuilder(MaxSlugLength);
+        var bytes = 0;
         var hyphen = false;
-        foreach (var c in normalized)
+        foreach (var rune in name.EnumerateRunes())
         {
-            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark) continue;
-            if (char.IsAsciiLetterOrDigit(c))
-            {
-                if (hyphen && slug.Length > 0) slug.Append('-');
-                hyphen = false;
-                slug.Append(char.ToLowerInvariant(c));
-            }
-            else
+            if (!Rune.IsLetterOrDigit(rune))
             {
                 hyphen = true;
+                continue;
             }
-            if (slug.Length >= MaxSlugLength) break;
+            var lower = Rune.ToLowerInvariant(rune);
+            var cost = lower.Utf8SequenceLength + (hyphen && slug.Length > 0 ? 1 : 0);
+            if (bytes + cost > MaxSlugLength) break;
+            if (hyphen && slug.Length > 0) slug.Append('-');
+            hyphen = false;
+            slug.Append(lower.ToString());
+            bytes += cost;
         }
-        var text = slug.ToString().TrimEnd('-');
-        return text.Length == 0 ? $"forum-{forumId}" : text[..Math.Min(text.Length, MaxSlugLength)];
+        return slug.Length == 0 ? $"forum-{forumId}" : slug.ToString();
     }
 
     private static string Fit(string text, int maxBytes, int maxGraphemes)

@@ -49,6 +49,7 @@ public sealed class LoopbackPds : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string Json, string Cid)> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _creates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PdsCall> _calls = new();
+    private readonly ConcurrentQueue<string> _issued = new();
     private readonly ConcurrentQueue<(string? Nsid, PdsFault Fault)> _faults = new();
     private readonly Lock _writeLock = new();
     private int _duplicateCreateAttempts;
@@ -71,6 +72,9 @@ public sealed class LoopbackPds : IAsyncDisposable
     public bool RecordCalls { get; set; } = true;
 
     public IReadOnlyList<PdsCall> Calls => [.. _calls];
+
+    /// <summary>Every access and refresh token this PDS ever issued (to assert that none is logged).</summary>
+    public IReadOnlyList<string> IssuedTokens => [.. _issued];
 
     /// <summary>Records now in the repositories: AT-URI → record JSON.</summary>
     public IReadOnlyDictionary<string, string> Records => _records.ToDictionary(r => r.Key, r => r.Value.Json, StringComparer.Ordinal);
@@ -119,6 +123,8 @@ public sealed class LoopbackPds : IAsyncDisposable
         var refresh = Jwt(did, _time.GetUtcNow() + TimeSpan.FromDays(60), "refresh");
         _access[access] = (did, expires);
         _refresh[refresh] = did;
+        _issued.Enqueue(access);
+        _issued.Enqueue(refresh);
         return (access, refresh, expires);
     }
 
