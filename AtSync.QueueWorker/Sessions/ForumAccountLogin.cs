@@ -41,7 +41,8 @@ public sealed partial class ForumAccountLogin(
 
     private string IdentifierSetting => account.Value.Handle.Length > 0 ? SettingNames.ForumHandle : SettingNames.ForumDid;
 
-    public async Task<ForumSignIn> SignInAsync(CancellationToken cancellationToken)
+    /// <param name="quietRefusal">The start-up check reports a refusal as the service's one failure line, not as a log line too.</param>
+    public async Task<ForumSignIn> SignInAsync(CancellationToken cancellationToken, bool quietRefusal = false)
     {
         SessionOutput session;
         try
@@ -50,7 +51,7 @@ public sealed partial class ForumAccountLogin(
         }
         catch (XrpcException ex) when (ex.StatusCode is { } status && Refusals.Contains(status))
         {
-            LogRefused(Did, ex.Error, (int)status);
+            if (!quietRefusal) LogRefused(Did, ex.Error, (int)status);
             return new ForumSignIn.Refused($"{SettingNames.ForumAppPassword} was refused by the forum's PDS for {IdentifierSetting} ({ex.Error})");
         }
         catch (XrpcException ex)
@@ -60,12 +61,12 @@ public sealed partial class ForumAccountLogin(
         }
         if (!string.Equals(session.Did, Did, StringComparison.Ordinal))
         {
-            LogOtherAccount(Did, session.Did);
+            if (!quietRefusal) LogOtherAccount(Did, session.Did);
             return new ForumSignIn.Refused($"{IdentifierSetting} and {SettingNames.ForumAppPassword} sign in to {session.Did}, not to {SettingNames.ForumDid}");
         }
         if (session.Active == false)
         {
-            LogInactive(Did, session.Status ?? "inactive");
+            if (!quietRefusal) LogInactive(Did, session.Status ?? "inactive");
             return new ForumSignIn.Refused($"{SettingNames.ForumDid}'s account is not active on the forum's PDS ({session.Status ?? "inactive"})");
         }
         LogSignedIn(Did);

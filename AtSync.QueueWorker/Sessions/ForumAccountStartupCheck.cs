@@ -19,7 +19,7 @@ public sealed class ForumAccountStartupCheck(ForumAccountLogin login) : IStartup
         ForumSignIn result;
         try
         {
-            result = await login.SignInAsync(timeout.Token);
+            result = await login.SignInAsync(timeout.Token, quietRefusal: true);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
