@@ -8,7 +8,7 @@ namespace AtSync.Core.Storage.Migrations;
 /// <c>atproto_users</c> row <see cref="ForumAccount.UserId"/>), in the same transaction as the forum change. A row
 /// means "bring this forum's board record in step": the QueueWorker decides from the forum's current row and its
 /// <c>atproto_forums</c> mapping whether to create, put or delete (so a duplicate row is harmless). Only what the
-/// record shows counts as a change (name, description, type, status, link, parent, position); phpBB's counters and
+/// record shows counts as a change (name, description, rules, type, status, link, parent, position); phpBB's counters and
 /// last-post columns, updated on every post, do not. Before the forum account has a session no row is enqueued:
 /// the QueueWorker's reconcile at start (and every few minutes) publishes what is missing.
 /// </summary>
@@ -32,11 +32,11 @@ internal sealed class M0500_BoardOutbox : ISchemaMigration
         const int Post = PhpbbConstants.ForumPost;
         string Enqueue(QueueOperation operation, string row) => M0500_BoardOutbox.Enqueue(t, operation, row);
         var origin = OutboxOrigin.QuotedSessionVariable;
-        // <=> is NULL-safe; BINARY compares bytes, so an edit of case or accents counts (see M0201).
-        const string Changed = """
-            NOT (BINARY OLD.forum_name <=> BINARY NEW.forum_name) OR NOT (BINARY OLD.forum_desc <=> BINARY NEW.forum_desc)
-              OR OLD.forum_type <> NEW.forum_type OR OLD.forum_status <> NEW.forum_status
-              OR NOT (BINARY OLD.forum_link <=> BINARY NEW.forum_link) OR OLD.parent_id <> NEW.parent_id OR OLD.left_id <> NEW.left_id
+        // <=> is NULL-safe; the texts are compared as bytes, so an edit of case or accents counts (see M0201).
+        static string Differs(string column) => $"NOT (CAST(OLD.{column} AS BINARY) <=> CAST(NEW.{column} AS BINARY))";
+        var changed = $"""
+            {Differs("forum_name")} OR {Differs("forum_desc")} OR {Differs("forum_rules")} OR {Differs("forum_link")}
+              OR OLD.forum_type <> NEW.forum_type OR OLD.forum_status <> NEW.forum_status OR OLD.parent_id <> NEW.parent_id OR OLD.left_id <> NEW.left_id
             """;
         return
         [
@@ -53,7 +53,7 @@ internal sealed class M0500_BoardOutbox : ISchemaMigration
             $"""
             CREATE TRIGGER {t.Prefix}atsync_forum_update AFTER UPDATE ON {t.PhpbbForums} FOR EACH ROW
             BEGIN
-              IF {origin} IS NULL AND (OLD.forum_type = {Post} OR NEW.forum_type = {Post}) AND ({Changed}) THEN
+              IF {origin} IS NULL AND (OLD.forum_type = {Post} OR NEW.forum_type = {Post}) AND ({changed}) THEN
                 IF NEW.forum_type <> {Post} THEN
                   {Enqueue(QueueOperation.Delete, "NEW")};
                 ELSEIF OLD.forum_type <> {Post} THEN
