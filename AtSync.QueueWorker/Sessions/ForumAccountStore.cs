@@ -56,7 +56,8 @@ public sealed class ForumAccountStore(MySqlDataSource dataSource, AtSyncTables t
             """, connection, transaction))
         {
             upsert.Parameters.AddWithValue("@did", session.Did);
-            upsert.Parameters.AddWithValue("@handle", session.Handle.Length <= 253 ? session.Handle : "");
+            // From the network: stored only when it is a handle (the column is ASCII, at most 253 characters).
+            upsert.Parameters.AddWithValue("@handle", AtSync.AtProto.Syntax.Handle.IsValid(session.Handle) ? session.Handle : "");
             upsert.Parameters.AddWithValue("@pds", pdsUrl.ToString());
             upsert.Parameters.AddWithValue("@access", cipher.Encrypt(session.AccessJwt));
             upsert.Parameters.AddWithValue("@refresh", cipher.Encrypt(session.RefreshJwt));
