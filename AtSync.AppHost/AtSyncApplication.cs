@@ -32,9 +32,14 @@ internal static class AtSyncApplication
             .WithEnvironment("TOKEN_ENCRYPTION_KEYS", parameters.TokenEncryptionKeys)
             .WithEnvironment("TOKEN_ENCRYPTION_KEY_VERSION", parameters.TokenEncryptionKeyVersion);
 
+        // Optional Prometheus and Grafana (Monitoring.cs): Parameters:monitoring=true in run mode, a compose profile when published.
+        var monitoring = Monitoring.Add(builder, database, firehose, queueWorker);
+
 #if ATSYNC_FULL_STACK
         // `aspire publish`: a Docker Compose file (FullStack/ComposePublishing.cs; needs Aspire.Hosting.Docker).
-        ComposePublishing.Add(builder, parameters, database, firehose, queueWorker);
+        ComposePublishing.Add(builder, parameters, database, firehose, queueWorker, monitoring);
+#else
+        _ = monitoring;
 #endif
     }
 

@@ -15,6 +15,11 @@ namespace AtSync.AppHost;
 /// <param name="ReadyWhenHealthy">What the services wait for (healthy) before they start: none for an existing forum.</param>
 internal sealed record ForumDatabase(IResourceBuilder<IResourceWithConnectionString> ConnectionString, IResourceBuilder<IResource>? ReadyWhenHealthy)
 {
+    /// <summary>The full stack's MySQL server, its service account and that account's password (for mysqld_exporter: Monitoring.cs).</summary>
+    public IResourceBuilder<IResourceWithEndpoints>? Server { get; init; }
+    public string? AccountName { get; init; }
+    public IResourceBuilder<ParameterResource>? AccountPassword { get; init; }
+
     /// <summary>The connection string's name: the services read <c>ConnectionStrings__phpbb</c>.</summary>
     public const string Name = "phpbb";
 

@@ -14,9 +14,12 @@ internal static class ComposePublishing
     public static void Add(
         IDistributedApplicationBuilder builder,
         AtSyncParameters parameters,
+        ForumDatabase database,
         IResourceBuilder<ProjectResource> firehose,
-        IResourceBuilder<ProjectResource> queueWorker)
+        IResourceBuilder<ProjectResource> queueWorker,
+        MonitoringResources? monitoring)
     {
+        _ = database;
         builder.AddDockerComposeEnvironment("compose")
             .WithDashboard(dashboard => dashboard
                 .WithImage(DashboardImage, DashboardImageTag)
@@ -26,5 +29,14 @@ internal static class ComposePublishing
 
         firehose.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "firehose"));
         queueWorker.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "queueworker"));
+
+        // Prometheus, Grafana and the exporters: behind the compose profile `monitoring` (Monitoring.cs).
+        if (monitoring is not null)
+        {
+            monitoring.Prometheus.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "prometheus", MonitoringCompose.Prometheus));
+            monitoring.Grafana.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "grafana", MonitoringCompose.Grafana));
+            monitoring.Cadvisor?.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "cadvisor", MonitoringCompose.Cadvisor));
+            monitoring.MysqldExporter?.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "mysqld-exporter", MonitoringCompose.MysqldExporter));
+        }
     }
 }

@@ -74,6 +74,11 @@ internal static class ForumStack
             .WithHttpHealthCheck("/healthz.php")
             .PublishAsDockerComposeService((resource, service) => ComposeDeployment.Phpbb(parameters, service));
 
-        return new ForumDatabase(connectionString, ReadyWhenHealthy: database);
+        return new ForumDatabase(connectionString, ReadyWhenHealthy: database)
+        {
+            Server = mysql,
+            AccountName = DatabaseUser,
+            AccountPassword = mySqlPassword,
+        };
     }
 }

@@ -16,7 +16,17 @@ public sealed record ComposeService(
     IReadOnlyDictionary<string, string?> DependsOn,
     string? User,
     IReadOnlyList<string> Ports,
-    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes);
+    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes)
+{
+    /// <summary>Compose profiles the service belongs to (none: it always starts).</summary>
+    public IReadOnlyList<string> Profiles { get; init; } = [];
+
+    /// <summary>The <c>command</c> list (arguments to the image's entrypoint).</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>Ports reachable on the compose network (<c>expose</c>).</summary>
+    public IReadOnlyList<string> Expose { get; init; } = [];
+}
 
 /// <summary>A Docker Compose file parsed with YamlDotNet's representation model (no schema of our own to drift).</summary>
 public sealed class ComposeFile
@@ -76,7 +86,12 @@ public sealed class ComposeFile
             dependsOn,
             Scalar(Child(node, "user")),
             Sequence(Child(node, "ports")),
-            volumes);
+            volumes)
+        {
+            Profiles = Sequence(Child(node, "profiles")),
+            Command = Sequence(Child(node, "command")),
+            Expose = Sequence(Child(node, "expose")),
+        };
     }
 
     private static YamlNode? Child(YamlMappingNode? node, string key) =>

@@ -1,9 +1,16 @@
 #!/bin/sh
 # AtSync phpBB entrypoint: wait for the database, install phpBB unattended on the first start (empty database) with
 # phpBB's CLI installer, otherwise write config.php from the environment; then hand over to the command (Apache).
+# Secrets can come as files (PHPBB_DB_PASSWORD_FILE, PHPBB_ADMIN_PASSWORD_FILE: file-env.sh).
 set -eu
-root=/var/www/phpbb
-helper=/usr/local/lib/atsync/atsync-phpbb.php
+# The image's paths; ATSYNC_PHPBB_ROOT and ATSYNC_LIB move them for the shell-level test (PhpbbEntrypointTests).
+root=${ATSYNC_PHPBB_ROOT:-/var/www/phpbb}
+lib=${ATSYNC_LIB:-/usr/local/lib/atsync}
+helper=$lib/atsync-phpbb.php
+. "$lib/file-env.sh"
+for secret in $ATSYNC_PHPBB_SECRETS; do
+  file_env "$secret"
+done
 
 php "$helper" wait-db
 
@@ -37,4 +44,6 @@ esac
 # phpBB refuses to serve the board while its installer is present.
 rm -rf "$root/install"
 
+# config.php now holds what phpBB needs; Apache and PHP's pages never see the secrets in their environment.
+unset $ATSYNC_PHPBB_SECRETS
 exec "$@"

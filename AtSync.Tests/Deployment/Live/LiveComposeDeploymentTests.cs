@@ -162,7 +162,7 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
         await CheckSecretsAsync(deployment);
     }
 
-    private static async Task<string[]> FindComposeAsync(DockerHost docker)
+    internal static async Task<string[]> FindComposeAsync(DockerHost docker)
     {
         static bool Usable(string version)
         {
