@@ -29,7 +29,7 @@ internal static class AtSyncApplication
 
         var queueWorker = builder.AddProject<Projects.AtSync_QueueWorker>("queueworker")
             .WithAtSyncService(database, parameters)
-            .WithEnvironment("FORUM_PDS_ACCESS_TOKEN", parameters.ForumPdsAccessToken)
+            .WithEnvironment("FORUM_APP_PASSWORD", parameters.ForumAppPassword)
             .WithEnvironment("TOKEN_ENCRYPTION_KEYS", parameters.TokenEncryptionKeys)
             .WithEnvironment("TOKEN_ENCRYPTION_KEY_VERSION", parameters.TokenEncryptionKeyVersion);
 

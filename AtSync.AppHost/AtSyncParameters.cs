@@ -15,7 +15,7 @@ internal sealed class AtSyncParameters
     public const string DefaultLogLevel = "Information";
     public const string DefaultPlcDirectoryUrl = "https://plc.directory";
 
-    public required IResourceBuilder<ParameterResource> ForumPdsAccessToken { get; init; }
+    public required IResourceBuilder<ParameterResource> ForumAppPassword { get; init; }
     public required IResourceBuilder<ParameterResource> TokenEncryptionKeys { get; init; }
     public required IResourceBuilder<ParameterResource> ForumDid { get; init; }
     public required IResourceBuilder<ParameterResource> ForumPdsUrl { get; init; }
@@ -43,8 +43,8 @@ internal sealed class AtSyncParameters
 
     public static AtSyncParameters Add(IDistributedApplicationBuilder builder) => new()
     {
-        ForumPdsAccessToken = builder.AddParameter("forum-pds-access-token", secret: true)
-            .WithDescription("Access token for writes to the forum's own PDS."),
+        ForumAppPassword = builder.AddParameter("forum-app-password", secret: true)
+            .WithDescription("App password of the forum's own account (FORUM_DID) on its PDS; the QueueWorker signs in with it (createSession) and publishes the boards."),
         TokenEncryptionKeys = builder.AddParameter("token-encryption-keys", secret: true)
             .WithDescription("JSON map key version → base64 of 32 bytes, e.g. `{\"v1\":\"…\"}` (`openssl rand -base64 32`)."),
         ForumDid = builder.AddParameter("forum-did")

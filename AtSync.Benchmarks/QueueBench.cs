@@ -47,7 +47,7 @@ internal static class QueueBench
         builder.Configuration.AddInMemoryCollection(config.Select(c => KeyValuePair.Create(c.Key.Replace("__", ":", StringComparison.Ordinal), c.Value)));
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
         builder.AddAtSyncDatabase();
-        builder.AddForumSettings(requireAccessToken: true);
+        builder.AddForumSettings();
         builder.AddQueueWorker();
         await using var services = builder.Services.BuildServiceProvider();
         await services.GetRequiredService<SchemaMigrator>().MigrateAsync(SchemaMigrations.All, CancellationToken.None);

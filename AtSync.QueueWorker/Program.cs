@@ -6,7 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddLogLevelSetting();
 builder.AddServiceDefaults();
 builder.AddAtSyncDatabase();
-builder.AddForumSettings(requireAccessToken: true);
+builder.AddForumSettings();
 builder.AddQueueWorker();
 
 var app = builder.Build();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AtSync.AtProto.Syntax;
 using AtSync.Core.Forum;
+using AtSync.QueueWorker.Boards;
 using AtSync.QueueWorker.Delivery;
 using AtSync.QueueWorker.Queue;
 using AtSync.QueueWorker.Records;
@@ -13,12 +14,14 @@ namespace AtSync.QueueWorker;
 
 /// <summary>
 /// Processes one batch, in sequence: claim rows (<see cref="QueueStore"/>) → load the users' sessions and the phpBB
-/// rows (<see cref="BatchSessions"/>, <see cref="PostSource"/>) → plan each row (<see cref="WritePlanner"/>, pure) →
+/// rows (<see cref="BatchSessions"/>, <see cref="PostSource"/>, <see cref="BoardSource"/> for the forum account's board
+/// rows) → plan each row (<see cref="WritePlanner"/>, <see cref="BoardPlanner"/>, pure) →
 /// write to the users' PDSes, several at once (<see cref="PdsWriter"/>) → finish: every row's outcome in one transaction.
 /// </summary>
 public sealed partial class QueueProcessor(
     QueueStore store,
     PostSource posts,
+    BoardSource boards,
     UserSessions sessions,
     WritePlanner planner,
     PdsWriter writer,
@@ -42,7 +45,7 @@ public sealed partial class QueueProcessor(
         public ConcurrentDictionary<long, RowOutcome> Outcomes { get; } = new();
         public ConcurrentDictionary<long, bool> WriteStarted { get; } = new();
         public ConcurrentDictionary<long, StrongRef> PublishedNow { get; } = new();
-        public HashSet<long> CreatesInBatch { get; } = rows.Where(r => r is { Operation: QueueOperation.Create, LocalId: not null }).Select(r => r.LocalId!.Value).ToHashSet();
+        public HashSet<long> CreatesInBatch { get; } = rows.Where(r => r is { Operation: QueueOperation.Create, LocalId: not null, IsBoard: false }).Select(r => r.LocalId!.Value).ToHashSet();
     }
 
     /// <summary>
@@ -77,9 +80,10 @@ public sealed partial class QueueProcessor(
     {
         var rows = batch.Rows;
         await batch.Sessions.OpenAsync(rows.Select(r => r.UserDid).Distinct(StringComparer.Ordinal).ToList(), abort);
-        var postIds = rows.Where(r => r.LocalId is not null).Select(r => r.LocalId!.Value).Distinct().ToList();
+        var postIds = rows.Where(r => r is { LocalId: not null, IsBoard: false }).Select(r => r.LocalId!.Value).Distinct().ToList();
         var loaded = await posts.LoadAsync(postIds, rows.Select(r => r.Id).ToList(), abort);
-        var context = new PlanningContext(loaded, batch.CreatesInBatch, batch.PublishedNow);
+        var forumIds = rows.Where(r => r is { LocalId: not null, IsBoard: true }).Select(r => r.LocalId!.Value).Distinct().ToList();
+        var context = new PlanningContext(loaded, batch.CreatesInBatch, batch.PublishedNow, await boards.LoadAsync(forumIds, abort));
         var now = time.GetUtcNow();
 
         var ready = new List<QueueRow>();
@@ -110,7 +114,7 @@ public sealed partial class QueueProcessor(
         {
             var outcome = await PlanAndWriteAsync(batch, context, row, ct);
             batch.Outcomes[row.Id] = outcome;
-            if (outcome is RowOutcome.Done { AtUri: { } uri, AtCid: { } cid } && row is { Operation: QueueOperation.Create, LocalId: { } post })
+            if (outcome is RowOutcome.Done { AtUri: { } uri, AtCid: { } cid } && row is { Operation: QueueOperation.Create, LocalId: { } post, IsBoard: false })
             {
                 batch.PublishedNow[post] = new StrongRef(uri, cid);
             }
@@ -120,7 +124,8 @@ public sealed partial class QueueProcessor(
     private async Task<RowOutcome> PlanAndWriteAsync(Batch batch, PlanningContext context, QueueRow row, CancellationToken ct)
     {
         var session = ((SessionResult.Opened)batch.Sessions.For(row.UserDid)).Session;
-        switch (planner.Plan(row, context, session.Did, time.GetUtcNow()))
+        var plan = row.IsBoard ? BoardPlanner.Plan(row, context.Boards, session.Did) : planner.Plan(row, context, session.Did, time.GetUtcNow());
+        switch (plan)
         {
             case RowPlan.Decided decided:
                 return Settle(decided);

@@ -46,4 +46,8 @@ public sealed class QueueWorkerOptions
     /// <summary>A reply whose topic's first post is still queued is looked at again after this delay (no attempt used).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan DependencyWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the forum account compares phpBB's forums with the published boards (the triggers do the rest).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan BoardReconcileInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -164,7 +164,7 @@ internal static class ComposeDeployment
         ["MYSQL_PASSWORD"] = "Secret. Password of the non-root MySQL account `atsync` used by phpBB and both services (created on the first start of an empty data volume). Generate: openssl rand -base64 24",
         ["PHPBB_ADMIN_PASSWORD"] = "Secret. Password of the phpBB administrator `admin` created by the unattended install on first start (at least 6 characters). Generate: openssl rand -base64 18",
         ["PHPBB_ADMIN_EMAIL"] = $"E-mail address of the phpBB administrator and board contact. Empty means {ForumStack.DefaultAdminEmail}",
-        ["FORUM_PDS_ACCESS_TOKEN"] = "Secret. Access token of the forum's own account on its PDS (from com.atproto.server.createSession or an app password session), used by the QueueWorker for forum-level writes",
+        ["FORUM_APP_PASSWORD"] = "Secret. App password of the forum's own account (FORUM_DID) on FORUM_PDS_URL (create one in the account's settings: App passwords); the QueueWorker signs in with it and publishes phpBB's forums as board records",
         ["TOKEN_ENCRYPTION_KEYS"] = "Secret. JSON map key version -> base64 of 32 random bytes, e.g. {\"v1\":\"<key>\"}; generate: printf '{\"v1\":\"%s\"}' \"$(openssl rand -base64 32)\"",
         ["TOKEN_ENCRYPTION_KEY_VERSION"] = "Key version for new token writes; must be a key of TOKEN_ENCRYPTION_KEYS. Empty means v1. Rotation: add the new version to TOKEN_ENCRYPTION_KEYS, set this to it, restart, let the QueueWorker re-encrypt (every refresh writes the current version), then remove the old version",
         ["FORUM_DID"] = "The forum's own DID, e.g. did:plc:abc123... or did:web:forum.example.com",

@@ -80,6 +80,12 @@ public sealed record DeleteRecordOutput
     public CommitMeta? Commit { get; init; }
 }
 
+/// <summary>Input of <c>com.atproto.server.createSession</c>. Holds a secret: <see cref="ToString"/> leaves the password out.</summary>
+public sealed record CreateSessionInput(string Identifier, string Password)
+{
+    public override string ToString() => $"CreateSessionInput {{ Identifier = {Identifier}, Password = [redacted] }}";
+}
+
 /// <summary>Output of <c>com.atproto.identity.resolveHandle</c>.</summary>
 public sealed record ResolveHandleOutput(string Did);
 
@@ -157,6 +163,7 @@ public static class XrpcRecord
 [JsonSerializable(typeof(DeleteRecordOutput))]
 [JsonSerializable(typeof(ResolveHandleOutput))]
 [JsonSerializable(typeof(SessionOutput))]
+[JsonSerializable(typeof(CreateSessionInput))]
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(JsonElement))]
 public partial class XrpcJsonContext : JsonSerializerContext;

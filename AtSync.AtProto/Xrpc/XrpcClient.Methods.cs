@@ -8,6 +8,7 @@ public partial class XrpcClient
     public const string PutRecordNsid = "com.atproto.repo.putRecord";
     public const string DeleteRecordNsid = "com.atproto.repo.deleteRecord";
     public const string RefreshSessionNsid = "com.atproto.server.refreshSession";
+    public const string CreateSessionNsid = "com.atproto.server.createSession";
     public const string ResolveHandleNsid = "com.atproto.identity.resolveHandle";
 
     /// <summary><c>com.atproto.repo.createRecord</c> with the user's access JWT.</summary>
@@ -55,6 +56,25 @@ public partial class XrpcClient
         var raw = await ProcedureAsync(RefreshSessionNsid, utf8JsonInput: null, refreshToken, cancellationToken).ConfigureAwait(false);
         return Decode(RefreshSessionNsid, new RawResponse(raw.Value, raw.StatusCode, raw.RateLimit),
             XrpcJsonContext.Default.SessionOutput, refreshToken);
+    }
+
+    /// <summary>
+    /// <c>com.atproto.server.createSession</c>: signs in with an identifier (handle, DID or e-mail) and a password (an app
+    /// password for services). A server that echoes the password back in an error has it redacted.
+    /// </summary>
+    public async Task<XrpcResponse<SessionOutput>> CreateSessionAsync(string identifier, string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        try
+        {
+            return await ProcedureAsync(CreateSessionNsid, new CreateSessionInput(identifier, password), XrpcJsonContext.Default.CreateSessionInput,
+                XrpcJsonContext.Default.SessionOutput, bearerToken: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (XrpcException ex) when (ex.Message.Contains(password, StringComparison.Ordinal))
+        {
+            throw new XrpcException(ex.Kind, ex.Nsid, ex.StatusCode, ex.Error, Sanitize(ex.ErrorMessage, password), ex.RateLimit);
+        }
     }
 
     /// <summary><c>com.atproto.identity.resolveHandle</c> (no authentication).</summary>

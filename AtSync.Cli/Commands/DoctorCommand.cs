@@ -31,9 +31,9 @@ public static class DoctorCommand
             checks.Add(database);
             var forum = SettingsCheck<ForumOptions>(env, "settings: forum", "FORUM_DID and FORUM_PDS_URL valid");
             checks.Add(forum);
-            if (forum.Verdict == Verdict.Ok && string.IsNullOrWhiteSpace(env.Configuration[SettingNames.ForumPdsAccessToken]))
+            if (forum.Verdict == Verdict.Ok && string.IsNullOrWhiteSpace(env.Configuration[SettingNames.ForumAppPassword]))
             {
-                checks.Add(new Check("settings: forum token", Verdict.Warn, $"{SettingNames.ForumPdsAccessToken} is missing (the QueueWorker needs it)"));
+                checks.Add(new Check("settings: forum account", Verdict.Warn, $"{SettingNames.ForumAppPassword} is missing (the QueueWorker needs it)"));
             }
             var network = SettingsCheck<NetworkOptions>(env, "settings: network", "relay, labeler and PLC directory URLs valid");
             checks.Add(network);

@@ -27,4 +27,12 @@ public static class PhpbbConstants
     public const int PostSticky = 1;
     public const int PostAnnounce = 2;
     public const int PostGlobal = 3;
+
+    // forum_type
+    public const int ForumCategory = 0;
+    public const int ForumPost = 1;
+    public const int ForumLink = 2;
+
+    // forum_status
+    public const int ItemLocked = 1;
 }

@@ -19,7 +19,7 @@ public static class SecretFiles
     public static readonly IReadOnlyList<(string Name, string Key)> Secrets =
     [
         (SettingNames.ConnectionString, "ConnectionStrings:" + SettingNames.ConnectionStringName),
-        (SettingNames.ForumPdsAccessToken, SettingNames.ForumPdsAccessToken),
+        (SettingNames.ForumAppPassword, SettingNames.ForumAppPassword),
         (SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeys),
     ];
 

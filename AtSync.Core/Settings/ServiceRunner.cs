@@ -7,7 +7,8 @@ namespace AtSync.Core.Settings;
 /// <summary>
 /// Runs a service host. The command line is checked first (<see cref="ServiceCommandLine"/>: <c>--help</c>, an unknown
 /// verb); settings are validated before anything starts; a missing or malformed setting ends the
-/// process with exit code 2 and one line on standard error that names the setting (never its value, never a stack trace).
+/// process with exit code 2 and one line on standard error that names the setting (never its value, never a stack trace);
+/// so does a refused <see cref="IStartupCheck"/> (a credential its peer rejected).
 /// </summary>
 public static class ServiceRunner
 {
@@ -38,6 +39,14 @@ public static class ServiceRunner
         {
             (error ?? Console.Error).WriteLine($"{name} cannot start: {line}");
             return InvalidSettingsExitCode;
+        }
+        foreach (var check in host.Services.GetServices<IStartupCheck>())
+        {
+            if (await check.CheckAsync(CancellationToken.None).ConfigureAwait(false) is { } refused)
+            {
+                (error ?? Console.Error).WriteLine($"{name} cannot start: {refused.ReplaceLineEndings(" ")}.");
+                return InvalidSettingsExitCode;
+            }
         }
 
         if (host.Services.GetService<Microsoft.Extensions.Configuration.IConfiguration>() is { } configuration

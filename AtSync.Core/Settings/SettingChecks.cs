@@ -11,6 +11,17 @@ public static partial class SettingChecks
     public static string? Required(string? value) =>
         string.IsNullOrWhiteSpace(value) ? "is missing" : null;
 
+    /// <summary>A password given as a setting (the forum account's app password): present, one line, at most 256 characters.</summary>
+    public static string? Password(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return "is missing";
+        if (value.Length > 256) return "is longer than 256 characters";
+        return value.Any(char.IsControl) ? "contains control characters (one line expected)" : null;
+    }
+
+    public static string? Handle(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? "is missing" : AtSync.AtProto.Syntax.Handle.IsValid(value) ? null : "is not a handle (expected e.g. forum.example.com)";
+
     public static string? Did(string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) return "is missing";

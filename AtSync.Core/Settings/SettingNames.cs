@@ -7,7 +7,8 @@ public static class SettingNames
     public const string ConnectionString = "ConnectionStrings__phpbb";
     public const string ForumDid = "FORUM_DID";
     public const string ForumPdsUrl = "FORUM_PDS_URL";
-    public const string ForumPdsAccessToken = "FORUM_PDS_ACCESS_TOKEN";
+    public const string ForumHandle = "FORUM_HANDLE";
+    public const string ForumAppPassword = "FORUM_APP_PASSWORD";
     public const string TokenEncryptionKeys = "TOKEN_ENCRYPTION_KEYS";
     public const string TokenEncryptionKeyVersion = "TOKEN_ENCRYPTION_KEY_VERSION";
     public const string RelayUrl = "RELAY_URL";

@@ -12,11 +12,20 @@ namespace AtSync.Core.Settings;
 /// </summary>
 public static class SettingsRegistration
 {
-    public static IHostApplicationBuilder AddForumSettings(this IHostApplicationBuilder builder, bool requireAccessToken = false)
+    public static IHostApplicationBuilder AddForumSettings(this IHostApplicationBuilder builder)
     {
         builder.AddSecretFileSettings();
         builder.Services.AddOptions<ForumOptions>().Bind(builder.Configuration).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ForumOptions>>(new ForumOptionsValidator(requireAccessToken)));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ForumOptions>, ForumOptionsValidator>());
+        return builder;
+    }
+
+    /// <summary>The forum account's credentials (<see cref="ForumAccountOptions"/>): required by the service that signs in as the forum.</summary>
+    public static IHostApplicationBuilder AddForumAccountSettings(this IHostApplicationBuilder builder)
+    {
+        builder.AddSecretFileSettings();
+        builder.Services.AddOptions<ForumAccountOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ForumAccountOptions>, ForumAccountOptionsValidator>());
         return builder;
     }
 

@@ -18,17 +18,24 @@ internal sealed class FailureList
         _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
 }
 
-internal sealed class ForumOptionsValidator(bool requireAccessToken) : IValidateOptions<ForumOptions>
+internal sealed class ForumOptionsValidator : IValidateOptions<ForumOptions>
 {
     public ValidateOptionsResult Validate(string? name, ForumOptions options)
     {
         var failures = new FailureList();
         failures.Check(SettingNames.ForumDid, SettingChecks.Did(options.Did));
         failures.Check(SettingNames.ForumPdsUrl, SettingChecks.HttpUrl(options.PdsUrl));
-        if (requireAccessToken)
-        {
-            failures.Check(SettingNames.ForumPdsAccessToken, SettingChecks.Required(options.PdsAccessToken));
-        }
+        return failures.Result();
+    }
+}
+
+internal sealed class ForumAccountOptionsValidator : IValidateOptions<ForumAccountOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ForumAccountOptions options)
+    {
+        var failures = new FailureList();
+        failures.Check(SettingNames.ForumAppPassword, SettingChecks.Password(options.AppPassword));
+        if (!string.IsNullOrEmpty(options.Handle)) failures.Check(SettingNames.ForumHandle, SettingChecks.Handle(options.Handle));
         return failures.Result();
     }
 }

@@ -8,14 +8,15 @@ using AtSync.QueueWorker.Sessions;
 namespace AtSync.QueueWorker.Delivery;
 
 /// <summary>What a batch knows when it plans its rows: the phpBB rows it loaded, and the records it published so far.</summary>
-public sealed record PlanningContext(BatchContext Loaded, IReadOnlySet<long> CreatesInBatch, IReadOnlyDictionary<long, StrongRef> PublishedNow)
+public sealed record PlanningContext(BatchContext Loaded, IReadOnlySet<long> CreatesInBatch, IReadOnlyDictionary<long, StrongRef> PublishedNow,
+    AtSync.QueueWorker.Boards.BoardContext Boards)
 {
     /// <summary>
     /// A reply (or edit) whose topic's first post is created in this same batch waits for that create: it is planned in
     /// the batch's second wave, when the first post's record exists.
     /// </summary>
     public bool WaitsForRootInBatch(QueueRow row) =>
-        row is { Operation: not QueueOperation.Delete, RecordData: null, LocalId: { } id }
+        row is { Operation: not QueueOperation.Delete, RecordData: null, LocalId: { } id, IsBoard: false }
         && Loaded.Posts.TryGetValue(id, out var post)
         && !post.IsTopicStarter
         && !Loaded.Published.ContainsKey(post.TopicFirstPostId)

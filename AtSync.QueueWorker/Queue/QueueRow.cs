@@ -23,4 +23,7 @@ public sealed record QueueRow(
     /// second <c>createRecord</c>.
     /// </summary>
     public bool MayHaveBeenWritten => Attempts > 1;
+
+    /// <summary>A board row (<c>local_id</c> is a phpBB forum id, written with the forum account's session).</summary>
+    public bool IsBoard => Collection == ForumLexicon.Board;
 }

@@ -13,8 +13,11 @@ public abstract record RowOutcome
 {
     private RowOutcome() { }
 
-    /// <summary>Written: <c>atproto_posts</c> gets the record's URI and CID (or loses its row after a delete); the queue row is removed.</summary>
-    public sealed record Done(string? AtUri, string? AtCid, bool IsTopicStarter) : RowOutcome;
+    /// <summary>
+    /// Written: <c>atproto_posts</c> (a board: <c>atproto_forums</c>, with <paramref name="Slug"/>) gets the record's URI and
+    /// CID, or loses its row after a delete; the queue row is removed.
+    /// </summary>
+    public sealed record Done(string? AtUri, string? AtCid, bool IsTopicStarter, string? Slug = null) : RowOutcome;
 
     /// <summary>Nothing to write (the post is gone, or a delete of a record never published); the queue row is removed.</summary>
     public sealed record Skipped(string Reason) : RowOutcome;
@@ -109,27 +112,29 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
 
         // Per-post order: a row goes only when it is the oldest unfinished row of its post. This read does not lock,
         // so rows another worker is claiming right now still count (as the pending rows they were).
-        var firstOfPost = new Dictionary<long, long>();
+        // Posts and boards (local_id = forum id) are ordered separately: the key is the row's kind and local_id.
+        var firstOfPost = new Dictionary<(bool Board, long LocalId), long>();
         var localIds = candidates.Where(c => c.LocalId is not null).Select(c => c.LocalId!.Value).Distinct().ToList();
         if (localIds.Count > 0)
         {
             await using var order = new MySqlCommand($"""
-                SELECT local_id, MIN(id) FROM {tables.Queue}
+                SELECT collection = '{ForumLexicon.Board}', local_id, MIN(id) FROM {tables.Queue}
                 WHERE local_id IN ({string.Join(',', localIds)}) AND status IN ('{Pending}', '{Processing}')
-                GROUP BY local_id
+                GROUP BY collection = '{ForumLexicon.Board}', local_id
                 """, connection, transaction);
             await using var reader = await order.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                firstOfPost[reader.GetInt64(0)] = reader.GetInt64(1);
+                firstOfPost[(Convert.ToInt64(reader.GetValue(0)) != 0, reader.GetInt64(1))] = reader.GetInt64(2);
             }
         }
         var claimed = candidates
-            .Where(c => c.LocalId is not { } post || !firstOfPost.TryGetValue(post, out var first) || first == c.Id)
+            .Where(c => c.LocalId is not { } post || !firstOfPost.TryGetValue((c.IsBoard, post), out var first) || first == c.Id)
             .Select(c => c with
             {
                 Attempts = c.Attempts + 1,
-                Rkey = c.Operation == QueueOperation.Create && c.Rkey.Length == 0 ? tids.Next().ToString() : c.Rkey,
+                // A board row may have to create its record whatever its operation (the planner decides): it gets a key too.
+                Rkey = (c.Operation == QueueOperation.Create || c.IsBoard) && c.Rkey.Length == 0 ? tids.Next().ToString() : c.Rkey,
             })
             .ToList();
         if (claimed.Count == 0)
@@ -194,8 +199,9 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         var applied = results.Where(r => held.Contains(r.Row.Id)).ToList();
         var finished = applied.Where(r => r.Outcome is RowOutcome.Done or RowOutcome.Skipped).Select(r => r.Row.Id).ToList();
 
+        await FinishBoardsAsync(connection, transaction, applied, cancellationToken);
         var published = applied
-            .Where(r => r is { Outcome: RowOutcome.Done { AtUri: not null }, Row.LocalId: not null })
+            .Where(r => r is { Outcome: RowOutcome.Done { AtUri: not null }, Row.LocalId: not null, Row.IsBoard: false })
             .Select(r => (r.Row, Done: (RowOutcome.Done)r.Outcome))
             .ToList();
         if (published.Count > 0)
@@ -225,7 +231,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         }
 
         var unpublished = applied
-            .Where(r => r is { Outcome: RowOutcome.Done { AtUri: null }, Row.LocalId: not null, Row.Operation: QueueOperation.Delete })
+            .Where(r => r is { Outcome: RowOutcome.Done { AtUri: null }, Row.LocalId: not null, Row.Operation: QueueOperation.Delete, Row.IsBoard: false })
             .Select(r => r.Row.LocalId!.Value)
             .ToList();
         if (unpublished.Count > 0)
@@ -264,6 +270,33 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         }
         await transaction.CommitAsync(cancellationToken);
         return applied.Count;
+    }
+
+    /// <summary>Board rows written: <c>atproto_forums</c> maps the forum to its record (or forgets it after a delete).</summary>
+    private async Task FinishBoardsAsync(MySqlConnection connection, MySqlTransaction transaction,
+        IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> applied, CancellationToken cancellationToken)
+    {
+        foreach (var (row, outcome) in applied)
+        {
+            if (row is not { IsBoard: true, LocalId: { } forumId } || outcome is not RowOutcome.Done done) continue;
+            await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+            command.Parameters.AddWithValue("@id", forumId);
+            if (done.AtUri is null)
+            {
+                command.CommandText = $"DELETE FROM {tables.Forums} WHERE forum_id = @id";
+            }
+            else
+            {
+                command.CommandText = $"""
+                    INSERT INTO {tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (@id, @uri, @cid, @slug)
+                    ON DUPLICATE KEY UPDATE at_uri = @uri, at_cid = @cid, slug = @slug
+                    """;
+                command.Parameters.AddWithValue("@uri", done.AtUri);
+                command.Parameters.AddWithValue("@cid", done.AtCid ?? "");
+                command.Parameters.AddWithValue("@slug", done.Slug ?? "");
+            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>
@@ -367,7 +400,7 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         command.Parameters.AddWithValue("@now", nowSeconds);
         command.Parameters.AddWithValue("@id", row.Id);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        if (row is { LocalId: { } post, Operation: not QueueOperation.Delete })
+        if (row is { LocalId: { } post, Operation: not QueueOperation.Delete, IsBoard: false })
         {
             await using var mark = new MySqlCommand($"""
                 INSERT INTO {tables.Posts} (post_id, author_did, sync_status, created_at, updated_at) VALUES (@post, @did, '{FailedStatus}', @now, @now)

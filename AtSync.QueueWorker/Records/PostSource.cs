@@ -82,7 +82,8 @@ public sealed class PostSource(MySqlDataSource dataSource, AtSyncTables tables)
         {
             await using var command = new MySqlCommand($"""
                 SELECT DISTINCT local_id FROM {tables.Queue}
-                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND status IN ('{QueueStatus.Pending.ToSql()}', '{QueueStatus.Processing.ToSql()}')
+                WHERE local_id IN ({string.Join(',', unpublishedRoots)}) AND collection <> '{ForumLexicon.Board}'
+                  AND status IN ('{QueueStatus.Pending.ToSql()}', '{QueueStatus.Processing.ToSql()}')
                   AND id NOT IN ({string.Join(',', batchRowIds.DefaultIfEmpty(0))})
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

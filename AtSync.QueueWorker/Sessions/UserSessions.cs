@@ -2,6 +2,7 @@ using System.Data;
 using System.Net;
 using AtSync.AtProto.OAuth;
 using AtSync.AtProto.Xrpc;
+using AtSync.Core.Forum;
 using AtSync.Core.Settings;
 using AtSync.Core.Storage;
 using AtSync.Core.Tokens;
@@ -23,6 +24,7 @@ public sealed partial class UserSessions(
     TokenCipher cipher,
     PdsClients pds,
     OAuthRefresher oauth,
+    ForumAccountLogin forumLogin,
     QueueMetrics metrics,
     IOptions<QueueWorkerOptions> options,
     TimeProvider time,
@@ -205,6 +207,12 @@ public sealed partial class UserSessions(
         catch (XrpcException ex) when (ex.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized && RevokedErrors.Contains(ex.Error))
         {
             metrics.TokenRefreshed("revoked");
+            if (user.UserId == ForumAccount.UserId && user.Did == forumLogin.Did)
+            {
+                // The forum account has its app password: a new session replaces the refused one (still under the row lock).
+                LogForumSignInAgain(user.Did, ex.Error);
+                return await SignInForumAgainAsync(cancellationToken);
+            }
             LogRefreshRejected(user.Did, ex.Error);
             return new Refresh.Failed(new SessionProblem.SignInRequired($"the PDS rejected the refresh token ({ex.Error})"));
         }
@@ -221,6 +229,14 @@ public sealed partial class UserSessions(
         }
         return new Refresh.Tokens(output.AccessJwt, output.RefreshJwt, JwtExpiry.Read(output.AccessJwt), null);
     }
+
+    private async Task<Refresh> SignInForumAgainAsync(CancellationToken cancellationToken) => await forumLogin.SignInAsync(cancellationToken) switch
+    {
+        ForumSignIn.Signed signed => new Refresh.Tokens(signed.Session.AccessJwt, signed.Session.RefreshJwt, JwtExpiry.Read(signed.Session.AccessJwt), null),
+        ForumSignIn.Refused refused => new Refresh.Failed(new SessionProblem.SignInRequired(refused.Line)),
+        ForumSignIn.Unavailable unavailable => new Refresh.Failed(new SessionProblem.Unavailable(unavailable.Error)),
+        _ => throw new InvalidOperationException("unknown sign-in result"),
+    };
 
     /// <summary>OAuth session: the authorization server's token endpoint, DPoP-signed with the session's key.</summary>
     private async Task<Refresh> RefreshOAuthAsync(StoredUser user, string refreshToken, DpopKey dpopKey, CancellationToken cancellationToken)
@@ -315,6 +331,9 @@ public sealed partial class UserSessions(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refreshed the PDS session of {Did}; tokens stored with key version {KeyVersion}")]
     private partial void LogRefreshed(string did, string keyVersion);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The PDS rejected the refresh token of the forum account {Did} ({Error}): signing in again with its app password")]
+    private partial void LogForumSignInAgain(string did, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The PDS rejected the refresh token of {Did} ({Error}): the user must sign in again")]
     private partial void LogRefreshRejected(string did, string error);

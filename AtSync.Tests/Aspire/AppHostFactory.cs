@@ -29,7 +29,7 @@ public static class AppHostFactory
     public static Dictionary<string, string> ExistingForumSettings() => new()
     {
         ["ConnectionStrings:phpbb"] = ModelConnectionString,
-        ["Parameters:forum-pds-access-token"] = Secret(),
+        ["Parameters:forum-app-password"] = Secret(),
         ["Parameters:token-encryption-keys"] = $$"""{"v1":"{{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}}"}""",
         ["Parameters:forum-did"] = "did:plc:atsynctestforum0000000000",
         ["Parameters:forum-pds-url"] = "https://pds.example.com",

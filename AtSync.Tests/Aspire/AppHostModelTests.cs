@@ -12,7 +12,7 @@ namespace AtSync.Tests.Aspire;
 /// </summary>
 public sealed class AppHostModelTests
 {
-    private static readonly string[] SecretSettings = ["ConnectionStrings__phpbb", "FORUM_PDS_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS"];
+    private static readonly string[] SecretSettings = ["ConnectionStrings__phpbb", "FORUM_APP_PASSWORD", "TOKEN_ENCRYPTION_KEYS"];
 
     internal static T Resource<T>(IDistributedApplicationBuilder builder, string name) where T : IResource =>
         Assert.IsType<T>(Assert.Single(builder.Resources, r => r.Name == name), exactMatch: false);
@@ -45,7 +45,7 @@ public sealed class AppHostModelTests
     }
 
     [Theory]
-    [InlineData("forum-pds-access-token", true)]
+    [InlineData("forum-app-password", true)]
     [InlineData("token-encryption-keys", true)]
     [InlineData("forum-did", false)]
     [InlineData("forum-pds-url", false)]
@@ -95,7 +95,7 @@ public sealed class AppHostModelTests
 
     [Theory]
     [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}", "IDENTITY_ALLOWED_HOSTS={identity-allowed-hosts.value}" })]
-    [InlineData("queueworker", new[] { "FORUM_PDS_ACCESS_TOKEN={forum-pds-access-token.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
+    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
     public async Task Services_get_the_existing_database_and_their_settings(string name, string[] own)
     {
         await using var builder = await ExistingForumAsync();
@@ -110,7 +110,7 @@ public sealed class AppHostModelTests
         // Least privilege: the Firehose gets no token secrets.
         if (name == "firehose")
         {
-            Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-pds-access-token", StringComparison.Ordinal));
+            Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-app-password", StringComparison.Ordinal));
         }
     }
 

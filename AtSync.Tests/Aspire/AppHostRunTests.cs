@@ -27,7 +27,7 @@ public sealed partial class AppHostRunTests
         var ct = timeout.Token;
         await using var forum = await ExistingForum.StartAsync();
         var settings = forum.Settings();
-        var secrets = new[] { settings["Parameters:forum-pds-access-token"], settings["Parameters:token-encryption-keys"], forum.Database.Server.Password }
+        var secrets = new[] { settings["Parameters:forum-app-password"], settings["Parameters:token-encryption-keys"], forum.Database.Server.Password }
             .Where(s => !string.IsNullOrEmpty(s)).ToList();
 
         await using var builder = await AppHostFactory.RunModeAsync(settings, ct);

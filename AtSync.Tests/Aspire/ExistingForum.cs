@@ -20,6 +20,8 @@ public sealed class ExistingForum : IAsyncDisposable
 {
     public const string ForumDid = ServiceSettings.ForumDid;
     public const string LabelerDid = "did:plc:labelerlabelerlabeler01";
+    /// <summary>The forum account's app password (the loopback PDS has no account for it: the QueueWorker starts and retries the sign-in).</summary>
+    public static readonly string ForumAppPassword = "forum-app-password-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
     public static readonly string BoardUri = $"at://{ForumDid}/net.vza.forum.board/3kboardgeneral";
     private const string BoardCid = "bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5vadynilrvz6qcy";
 
@@ -65,7 +67,7 @@ public sealed class ExistingForum : IAsyncDisposable
         ["ConnectionStrings:phpbb"] = new MySqlConnectionStringBuilder(Database.ConnectionString) { AllowUserVariables = false }.ConnectionString,
         ["Parameters:forum-did"] = ForumDid,
         ["Parameters:forum-pds-url"] = Pds.BaseUri.ToString(),
-        ["Parameters:forum-pds-access-token"] = Pds.CreateSession(ForumDid).Access,
+        ["Parameters:forum-app-password"] = ForumAppPassword,
         ["Parameters:token-encryption-keys"] = TokenKeysJson,
         ["Parameters:relay-url"] = Relay.Url.ToString(),
         ["Parameters:labeler-did"] = LabelerDid,

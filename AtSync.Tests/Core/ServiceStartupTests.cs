@@ -16,7 +16,7 @@ public sealed class ServiceStartupTests
         { "AtSync.Firehose", SettingNames.RelayUrl, "https://relay.example.com", "RELAY_URL is not an absolute ws or wss URL" },
         { "AtSync.QueueWorker", SettingNames.TokenEncryptionKeys, "SECRET-not-json", "TOKEN_ENCRYPTION_KEYS is not JSON" },
         { "AtSync.QueueWorker", SettingNames.TokenEncryptionKeys, "{\"v1\":\"U0VDUkVU\"}", "TOKEN_ENCRYPTION_KEYS key 'v1' is not base64 of 32 bytes" },
-        { "AtSync.QueueWorker", SettingNames.ForumPdsAccessToken, null, "FORUM_PDS_ACCESS_TOKEN is missing" },
+        { "AtSync.QueueWorker", SettingNames.ForumAppPassword, null, "FORUM_APP_PASSWORD is missing" },
         { "AtSync.QueueWorker", SettingNames.ConnectionString, "Server=db;Password=SECRET-pw;Colour=blue", "ConnectionStrings__phpbb is not a valid MySQL connection string" },
     };
 
@@ -83,7 +83,7 @@ public sealed class ServiceStartupTests
 
         // Nothing the service printed or served names the database password or the token secrets.
         Assert.DoesNotContain(server.Password!, worker.Output);
-        Assert.DoesNotContain(ServiceSettings.ForumPdsAccessToken, worker.Output);
+        Assert.DoesNotContain(ServiceSettings.ForumAppPassword, worker.Output);
         Assert.DoesNotContain(server.Password!, (await CheckBodyAsync(worker)).GetRawText());
         Assert.False(worker.HasExited);
     }

@@ -21,7 +21,7 @@ public sealed class SettingsValidationTests
         [SettingNames.ConnectionString] = ValidConnectionString,
         [SettingNames.ForumDid] = ServiceSettings.ForumDid,
         [SettingNames.ForumPdsUrl] = "https://pds.example.com",
-        [SettingNames.ForumPdsAccessToken] = ServiceSettings.ForumPdsAccessToken,
+        [SettingNames.ForumAppPassword] = ServiceSettings.ForumAppPassword,
         [SettingNames.TokenEncryptionKeys] = ServiceSettings.NewTokenKeysJson(),
         [SettingNames.TokenEncryptionKeyVersion] = "v1",
         [SettingNames.RelayUrl] = "wss://relay.example.com/xrpc/com.atproto.sync.subscribeRepos",
@@ -33,7 +33,8 @@ public sealed class SettingsValidationTests
         builder.Configuration.AddInMemoryCollection(settings.Select(kv => new KeyValuePair<string, string?>(kv.Key.Replace("__", ":"), kv.Value)));
         builder.AddLogLevelSetting();
         builder.AddDatabaseSettings();
-        builder.AddForumSettings(requireAccessToken: true);
+        builder.AddForumSettings();
+        builder.AddForumAccountSettings();
         builder.AddTokenEncryptionSettings();
         builder.AddNetworkSettings();
         builder.AddIdentitySettings();
@@ -64,7 +65,7 @@ public sealed class SettingsValidationTests
         { SettingNames.ForumDid, "did:PLC:abcdef", "FORUM_DID is not a DID" },
         { SettingNames.ForumPdsUrl, "ftp://pds.example.com", "FORUM_PDS_URL is not an absolute http or https URL" },
         { SettingNames.ForumPdsUrl, "pds.example.com", "FORUM_PDS_URL is not an absolute http or https URL" },
-        { SettingNames.ForumPdsAccessToken, "", "FORUM_PDS_ACCESS_TOKEN is missing" },
+        { SettingNames.ForumAppPassword, "", "FORUM_APP_PASSWORD is missing" },
         { SettingNames.TokenEncryptionKeys, null, "TOKEN_ENCRYPTION_KEYS is missing" },
         { SettingNames.TokenEncryptionKeys, "v1=SECRETKEYMATERIAL", "TOKEN_ENCRYPTION_KEYS is not JSON" },
         { SettingNames.TokenEncryptionKeys, "[\"SECRETKEYMATERIAL\"]", "TOKEN_ENCRYPTION_KEYS is not a JSON object" },
@@ -140,7 +141,7 @@ public sealed class SettingsValidationTests
     [Fact]
     public void Options_ToString_never_shows_secrets()
     {
-        var forum = new ForumOptions { Did = "did:plc:x", PdsUrl = "https://p", PdsAccessToken = "tok-SECRET" };
+        var forum = new ForumAccountOptions { Handle = "forum.example.com", AppPassword = "app-SECRET" };
         var keys = new TokenEncryptionOptions { Keys = "{\"v1\":\"SECRET\"}", CurrentVersion = "v1" };
         var database = new DatabaseOptions { ConnectionString = "Password=SECRET", TablePrefix = "phpbb_" };
         Assert.DoesNotContain("SECRET", forum.ToString());

@@ -95,7 +95,7 @@ public sealed class ComposeDeploymentTests
         var compose = Compose();
         string[] shared = ["ConnectionStrings__phpbb", "FORUM_DID", "FORUM_PDS_URL", "LOG_LEVEL", "PHPBB_TABLE_PREFIX", "OTEL_EXPORTER_OTLP_ENDPOINT"];
         Assert.All(shared.Concat(["RELAY_URL", "LABELER_DID", "LABELER_URL"]), key => Assert.Contains(key, compose["firehose"].Environment.Keys));
-        Assert.All(shared.Concat(["FORUM_PDS_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION"]), key => Assert.Contains(key, compose["queueworker"].Environment.Keys));
+        Assert.All(shared.Concat(["FORUM_APP_PASSWORD", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION"]), key => Assert.Contains(key, compose["queueworker"].Environment.Keys));
         Assert.Equal("${TOKEN_ENCRYPTION_KEY_VERSION:-v1}", compose["queueworker"].Environment["TOKEN_ENCRYPTION_KEY_VERSION"]);
         Assert.Equal("${RELAY_URL:-wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos}", compose["firehose"].Environment["RELAY_URL"]);
     }

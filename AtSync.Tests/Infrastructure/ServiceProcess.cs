@@ -16,7 +16,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private static readonly string[] InheritedSettingsToRemove =
     [
-        SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumPdsAccessToken,
+        SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumAppPassword, SettingNames.ForumHandle,
         SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeyVersion, SettingNames.RelayUrl, SettingNames.LabelerDid,
         SettingNames.LabelerUrl, SettingNames.LogLevel, SettingNames.TablePrefix, SettingNames.PlcDirectoryUrl,
         SettingNames.IdentityAllowedHosts, SettingNames.IdentityDnsServer, SettingNames.IdentityPlainHttpPort,

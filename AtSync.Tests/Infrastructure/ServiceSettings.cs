@@ -7,7 +7,7 @@ namespace AtSync.Tests.Infrastructure;
 public static class ServiceSettings
 {
     public const string ForumDid = "did:plc:forumtestforumtestforum1";
-    public const string ForumPdsAccessToken = "forum-pds-access-token-SECRET-7f3a";
+    public const string ForumAppPassword = "forum-app-password-SECRET-7f3a";
 
     public static string NewTokenKeysJson(string version = "v1") =>
         $"{{\"{version}\":\"{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}\"}}";
@@ -18,7 +18,7 @@ public static class ServiceSettings
         [SettingNames.TablePrefix] = database.Prefix,
         [SettingNames.ForumDid] = ForumDid,
         [SettingNames.ForumPdsUrl] = "http://127.0.0.1:9",
-        [SettingNames.ForumPdsAccessToken] = ForumPdsAccessToken,
+        [SettingNames.ForumAppPassword] = ForumAppPassword,
         [SettingNames.TokenEncryptionKeys] = tokenKeysJson,
         [SettingNames.TokenEncryptionKeyVersion] = "v1",
         [SettingNames.RelayUrl] = "ws://127.0.0.1:9/xrpc/com.atproto.sync.subscribeRepos",

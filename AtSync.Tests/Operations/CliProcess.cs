@@ -37,7 +37,7 @@ public sealed class CliProcess : IDisposable
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var name in new[]
                  {
-                     SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumPdsAccessToken,
+                     SettingNames.ConnectionString, SettingNames.ForumDid, SettingNames.ForumPdsUrl, SettingNames.ForumAppPassword,
                      SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeyVersion, SettingNames.RelayUrl, SettingNames.LabelerDid,
                      SettingNames.LabelerUrl, SettingNames.TablePrefix, SettingNames.PlcDirectoryUrl,
         SettingNames.IdentityAllowedHosts, SettingNames.IdentityDnsServer, SettingNames.IdentityPlainHttpPort,

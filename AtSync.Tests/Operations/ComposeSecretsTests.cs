@@ -20,7 +20,7 @@ public sealed class ComposeSecretsTests
     private static readonly Dictionary<string, string[]> Expected = new()
     {
         ["firehose"] = [SettingNames.ConnectionString],
-        ["queueworker"] = [SettingNames.ConnectionString, SettingNames.ForumPdsAccessToken, SettingNames.TokenEncryptionKeys],
+        ["queueworker"] = [SettingNames.ConnectionString, SettingNames.ForumAppPassword, SettingNames.TokenEncryptionKeys],
         ["mysql"] = ["MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD"],
     };
 
@@ -72,7 +72,7 @@ public sealed class ComposeSecretsTests
             {
                 ["FIREHOSE_IMAGE"] = "atsync/firehose:1.0.0", ["QUEUEWORKER_IMAGE"] = "atsync/queueworker:1.0.0",
                 ["MYSQL_PASSWORD"] = "SECRET-mysql-pw", ["MYSQL_ROOT_PASSWORD"] = "SECRET-root-pw",
-                ["FORUM_PDS_ACCESS_TOKEN"] = "SECRET-forum-token", ["TOKEN_ENCRYPTION_KEYS"] = "SECRET-keys",
+                ["FORUM_APP_PASSWORD"] = "SECRET-forum-token", ["TOKEN_ENCRYPTION_KEYS"] = "SECRET-keys",
                 ["PHPBB_ADMIN_PASSWORD"] = "admin-pw", ["FORUM_DID"] = "did:plc:x", ["FORUM_PDS_URL"] = "https://pds.example.com",
             };
             var (code, output) = await ComposeConfigAsync(dir.FullName, env);

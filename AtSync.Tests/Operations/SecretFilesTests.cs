@@ -33,7 +33,7 @@ public sealed class SecretFilesTests : IDisposable
 
         await using var worker = ServiceProcess.Start("AtSync.QueueWorker", settings);
         await worker.WaitForHealthyAsync(TimeSpan.FromSeconds(60));
-        Assert.DoesNotContain(ServiceSettings.ForumPdsAccessToken, worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(ServiceSettings.ForumAppPassword, worker.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -42,13 +42,13 @@ public sealed class SecretFilesTests : IDisposable
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync(withPhpbbSchema: false);
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
-        settings[SettingNames.ForumPdsAccessToken + SecretFiles.Suffix] = WriteSecret("token", "SECRET-from-file");
+        settings[SettingNames.ForumAppPassword + SecretFiles.Suffix] = WriteSecret("token", "SECRET-from-file");
 
         await using var worker = ServiceProcess.Start("AtSync.QueueWorker", settings);
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)), worker.Output);
         Assert.Equal(ServiceRunner.InvalidSettingsExitCode, worker.ExitCode);
         var line = Assert.Single(worker.OutputLines);
-        Assert.Equal("AtSync.QueueWorker cannot start: FORUM_PDS_ACCESS_TOKEN and FORUM_PDS_ACCESS_TOKEN_FILE are both set (use one).", line);
+        Assert.Equal("AtSync.QueueWorker cannot start: FORUM_APP_PASSWORD and FORUM_APP_PASSWORD_FILE are both set (use one).", line);
     }
 
     [Fact]

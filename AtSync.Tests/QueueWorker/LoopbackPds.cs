@@ -34,7 +34,8 @@ public sealed record PdsCall(string Nsid, string? Did, string? Rkey, int Status,
 
 /// <summary>
 /// A PDS on 127.0.0.1 (Kestrel, ephemeral port) for the queue worker's tests: <c>com.atproto.repo.createRecord</c>,
-/// <c>putRecord</c>, <c>deleteRecord</c> and <c>com.atproto.server.refreshSession</c>, with repositories in memory,
+/// <c>putRecord</c>, <c>deleteRecord</c>, <c>com.atproto.server.createSession</c> (accounts given by <see cref="AddAccount"/>)
+/// and <c>com.atproto.server.refreshSession</c>, with repositories in memory,
 /// JWT-shaped access/refresh tokens it issues and checks (expiry by the given <see cref="TimeProvider"/>; refresh
 /// tokens are single-use), injectable faults, and a log of every call (to assert, e.g., that no record was created twice).
 /// </summary>
@@ -44,9 +45,11 @@ public sealed class LoopbackPds : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, (string Did, DateTimeOffset Expires)> _access = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _refresh = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Did, string Handle, string Password)> _accounts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Json, string Cid)> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _creates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PdsCall> _calls = new();
+    private readonly ConcurrentQueue<string> _issued = new();
     private readonly ConcurrentQueue<(string? Nsid, PdsFault Fault)> _faults = new();
     private readonly Lock _writeLock = new();
     private int _duplicateCreateAttempts;
@@ -69,6 +72,9 @@ public sealed class LoopbackPds : IAsyncDisposable
     public bool RecordCalls { get; set; } = true;
 
     public IReadOnlyList<PdsCall> Calls => [.. _calls];
+
+    /// <summary>Every access and refresh token this PDS ever issued (to assert that none is logged).</summary>
+    public IReadOnlyList<string> IssuedTokens => [.. _issued];
 
     /// <summary>Records now in the repositories: AT-URI → record JSON.</summary>
     public IReadOnlyDictionary<string, string> Records => _records.ToDictionary(r => r.Key, r => r.Value.Json, StringComparer.Ordinal);
@@ -117,8 +123,16 @@ public sealed class LoopbackPds : IAsyncDisposable
         var refresh = Jwt(did, _time.GetUtcNow() + TimeSpan.FromDays(60), "refresh");
         _access[access] = (did, expires);
         _refresh[refresh] = did;
+        _issued.Enqueue(access);
+        _issued.Enqueue(refresh);
         return (access, refresh, expires);
     }
+
+    /// <summary>
+    /// An account that can sign in with <c>com.atproto.server.createSession</c> (identifier: its DID or handle). Without
+    /// any account the PDS answers createSession with 501 MethodNotImplemented (as a PDS without password sign-in).
+    /// </summary>
+    public void AddAccount(string did, string handle, string password) => _accounts[did] = (did, handle, password);
 
     /// <summary>Revokes every refresh token of a DID (the user signed out, or the PDS revoked the session).</summary>
     public void RevokeRefreshTokens(string did)
@@ -174,6 +188,11 @@ public sealed class LoopbackPds : IAsyncDisposable
         if (nsid == "com.atproto.server.refreshSession")
         {
             await RefreshAsync(ctx, token, fault is PdsFault.Drop);
+            return;
+        }
+        if (nsid == "com.atproto.server.createSession")
+        {
+            await CreateSessionAsync(ctx);
             return;
         }
         if (nsid is not ("com.atproto.repo.createRecord" or "com.atproto.repo.putRecord" or "com.atproto.repo.deleteRecord"))
@@ -273,6 +292,50 @@ public sealed class LoopbackPds : IAsyncDisposable
                 ? """{"commit":{"cid":"bafyreihcommitcommitcommitcommitcommitcommitcommitcommitcommi","rev":"3kabcdefghijk"}}"""
                 : JsonSerializer.Serialize(new { uri, cid, validationStatus = "unknown" }));
         }
+    }
+
+    /// <summary>createSession as a PDS does it: a POST with a JSON body, identifier (DID or handle) and the password checked.</summary>
+    private async Task CreateSessionAsync(HttpContext ctx)
+    {
+        const string Nsid = "com.atproto.server.createSession";
+        if (_accounts.IsEmpty)
+        {
+            Record(Nsid, null, null, 501, false);
+            await ErrorAsync(ctx, 501, "MethodNotImplemented", "password sign-in is not enabled here");
+            return;
+        }
+        string? identifier = null, password = null;
+        if (HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) == true)
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(ctx.Request.Body, default, ctx.RequestAborted);
+                if (body.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    identifier = body.RootElement.TryGetProperty("identifier", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+                    password = body.RootElement.TryGetProperty("password", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        if (string.IsNullOrEmpty(identifier) || string.IsNullOrEmpty(password))
+        {
+            Record(Nsid, null, null, 400, false);
+            await ErrorAsync(ctx, 400, "InvalidRequest", "identifier and password are required");
+            return;
+        }
+        var account = _accounts.Values.FirstOrDefault(a => a.Did == identifier || string.Equals(a.Handle, identifier, StringComparison.OrdinalIgnoreCase));
+        if (account.Did is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(account.Password), Encoding.UTF8.GetBytes(password)))
+        {
+            Record(Nsid, account.Did, null, 401, false);
+            await ErrorAsync(ctx, 401, "AuthenticationRequired", "Invalid identifier or password");
+            return;
+        }
+        var (access, refresh, _) = CreateSession(account.Did);
+        Record(Nsid, account.Did, null, 200, true);
+        await JsonAsync(ctx, 200, JsonSerializer.Serialize(new { accessJwt = access, refreshJwt = refresh, handle = account.Handle, did = account.Did, active = true }));
     }
 
     private async Task RefreshAsync(HttpContext ctx, string token, bool dropAfter)

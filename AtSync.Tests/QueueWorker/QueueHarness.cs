@@ -60,6 +60,7 @@ public sealed partial class QueueHarness : IAsyncDisposable
         var keys = ServiceSettings.NewTokenKeysJson();
         var config = ServiceSettings.For(database, keys);
         config[$"{QueueWorkerOptions.Section}:RequestTimeout"] = "00:00:05";
+        config[SettingNames.ForumPdsUrl] = pds.BaseUri.ToString(); // the forum account lives on the same loopback PDS
         foreach (var (k, v) in settings ?? []) config[k] = v;
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -69,7 +70,7 @@ public sealed partial class QueueHarness : IAsyncDisposable
         builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.AddAtSyncDatabase();
-        builder.AddForumSettings(requireAccessToken: true);
+        builder.AddForumSettings();
         builder.AddQueueWorker();
         if (jitter is not null) builder.Services.AddSingleton(new RetrySchedule(jitter));
         var services = builder.Services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });

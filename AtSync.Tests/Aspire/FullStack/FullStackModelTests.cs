@@ -41,7 +41,7 @@ public sealed class FullStackModelTests
     [Theory]
     [InlineData("mysql-root-password", true)]
     [InlineData("mysql-password", true)]
-    [InlineData("forum-pds-access-token", true)]
+    [InlineData("forum-app-password", true)]
     [InlineData("token-encryption-keys", true)]
     [InlineData("phpbb-admin-password", true)]
     [InlineData("phpbb-admin-email", false)]
@@ -111,7 +111,7 @@ public sealed class FullStackModelTests
 
     [Theory]
     [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}" })]
-    [InlineData("queueworker", new[] { "FORUM_PDS_ACCESS_TOKEN={forum-pds-access-token.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
+    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
     public async Task Services_get_the_database_reference_and_their_settings(string name, string[] own)
     {
         await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());
@@ -126,7 +126,7 @@ public sealed class FullStackModelTests
         }
         // Least privilege: the Firehose gets no token secrets, and neither service gets the root password.
         Assert.DoesNotContain(environment.Values, v => v.Contains("mysql-root-password", StringComparison.Ordinal));
-        if (name == "firehose") Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-pds-access-token", StringComparison.Ordinal));
+        if (name == "firehose") Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-app-password", StringComparison.Ordinal));
     }
 
     [Theory]

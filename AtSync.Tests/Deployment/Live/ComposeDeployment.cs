@@ -39,7 +39,7 @@ public sealed class ComposeDeployment
             ["MYSQL_ROOT_PASSWORD"] = "root-" + Token(18),
             ["MYSQL_PASSWORD"] = "atsync-" + Token(18),
             ["PHPBB_ADMIN_PASSWORD"] = "admin-" + Token(14),
-            ["FORUM_PDS_ACCESS_TOKEN"] = "pds-token-" + Token(24),
+            ["FORUM_APP_PASSWORD"] = "pds-token-" + Token(24),
         };
         TokenKey = RandomNumberGenerator.GetBytes(32);
         Secrets["TOKEN_ENCRYPTION_KEYS"] = $"{{\"v1\":\"{Convert.ToBase64String(TokenKey)}\"}}";
@@ -81,7 +81,7 @@ public sealed class ComposeDeployment
         "PHPBB_ADMIN_EMAIL=admin@example.com",
         $"FORUM_DID={ServiceSettings.ForumDid}",
         $"FORUM_PDS_URL={Local.PdsUrl}",
-        $"FORUM_PDS_ACCESS_TOKEN={Secrets["FORUM_PDS_ACCESS_TOKEN"]}",
+        $"FORUM_APP_PASSWORD={Secrets["FORUM_APP_PASSWORD"]}",
         $"TOKEN_ENCRYPTION_KEYS='{Secrets["TOKEN_ENCRYPTION_KEYS"]}'",
         "TOKEN_ENCRYPTION_KEY_VERSION=v1",
         "LOG_LEVEL=Information",
