@@ -6,7 +6,7 @@ namespace AtSync.Firehose.Verify;
 /// The verify stage, outside any transaction (network I/O, bounded in time): signature verdicts for commits carrying
 /// forum ops, then the handles of the authors whose posts may create phpBB users. Returns a <see cref="PreparedBatch"/>.
 /// </summary>
-public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles handles)
+public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles handles) : IBatchVerifier
 {
     public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
