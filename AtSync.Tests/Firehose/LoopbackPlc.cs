@@ -33,6 +33,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
 
     public ConcurrentDictionary<string, bool> Missing { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The PDS every document names as its <c>#atproto_pds</c> service (none when null).</summary>
+    public Uri? Pds { get; set; }
+
     /// <summary>While true, every request answers 503 (a directory outage).</summary>
     public volatile bool Down;
 
@@ -64,6 +67,10 @@ public sealed class LoopbackPlc : IAsyncDisposable
             },
         };
         if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
+        if (Pds is { } pds)
+        {
+            document["service"] = new[] { new { id = "#atproto_pds", type = "AtprotoPersonalDataServer", serviceEndpoint = pds.GetLeftPart(UriPartial.Authority) } };
+        }
         await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
     }
 

@@ -17,6 +17,9 @@ namespace AtSync.Firehose.Ingest.Jetstream;
 /// </summary>
 public sealed class JetstreamEventDecoder(int maxMessageBytes)
 {
+    /// <summary>The <see cref="ForumOp.Problem"/> of a record whose JSON does not hash to the event's CID (a tampered event).</summary>
+    public const string RecordHashMismatch = "the record does not hash to the event's cid";
+
     public StreamEvent Decode(ReadOnlyMemory<byte> frame)
     {
         JetstreamMessage message;
@@ -70,7 +73,7 @@ public sealed class JetstreamEventDecoder(int maxMessageBytes)
             var value = AtProtoJson.FromJson(commit.RecordJson!);
             if (Cid.ForDagCbor(DagCborWriter.Encode(value)) != cid)
             {
-                return new ForumOp(action, commit.Collection, commit.Rkey, commit.Cid, null, "the record does not hash to the event's cid");
+                return new ForumOp(action, commit.Collection, commit.Rkey, commit.Cid, null, RecordHashMismatch);
             }
             ForumPostRecordCbor.TryRead(value, out var post, out var problem);
             return new ForumOp(action, commit.Collection, commit.Rkey, commit.Cid, post, problem);

@@ -29,6 +29,7 @@ public sealed record RecordCheck(RecordCheckStatus Status, string Reason, Commit
 public static class RecordRefusals
 {
     public const string NotFound = "record_not_found";
+    public const string Tampered = "record_tampered";
     public const string CidMismatch = "record_cid_mismatch";
     public const string StillPresent = "record_still_present";
     public const string RevAhead = "record_rev_ahead_of_pds";

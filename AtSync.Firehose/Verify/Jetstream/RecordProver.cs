@@ -20,6 +20,8 @@ public sealed class RecordProver(IDidResolver resolver, PdsRecordClient pds)
     public async Task<RecordCheck> CheckAsync(CommitEvent commit, CancellationToken ct)
     {
         var op = commit.ForumOps[0];
+        // The event contradicts itself (its record JSON is not its CID): the Jetstream altered it; nothing to ask.
+        if (op.Problem == Ingest.Jetstream.JetstreamEventDecoder.RecordHashMismatch) return RecordCheck.Refused(RecordRefusals.Tampered);
         if (!Did.TryParse(commit.Repo, out var did)) return RecordCheck.Refused(RecordRefusals.AuthorUnresolved);
         DidDocument document;
         try
