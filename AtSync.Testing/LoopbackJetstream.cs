@@ -35,6 +35,7 @@ public sealed class LoopbackJetstream : IAsyncDisposable
     private TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource _drop = new();
     private long _bytesSent;
+    private int _subscribers;
     private long _eventsSent;
 
     private sealed record Event(long TimeUs, string Kind, string? Collection, byte[] Json);
@@ -56,6 +57,20 @@ public sealed class LoopbackJetstream : IAsyncDisposable
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     public long EventsSent => Interlocked.Read(ref _eventsSent);
+
+    /// <summary>Connections so far whose starting position was set (events published after that reach them).</summary>
+    public int Subscriptions => Volatile.Read(ref _subscribers);
+
+    /// <summary>Waits until more than <paramref name="after"/> subscriptions were made.</summary>
+    public async Task WaitForSubscriptionAsync(int after, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (Subscriptions <= after)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("no client subscribed to the loopback Jetstream");
+            await Task.Delay(20);
+        }
+    }
 
     /// <summary>When true the server ignores <c>wantedCollections</c> (a misbehaving Jetstream: the client must filter).</summary>
     public bool IgnoreFilter { get; set; }
@@ -137,6 +152,7 @@ public sealed class LoopbackJetstream : IAsyncDisposable
                 position = cursor is { } from ? _events.FindIndex(e => e.TimeUs >= from) : _events.Count;
                 if (position < 0) position = _events.Count;
             }
+            Interlocked.Increment(ref _subscribers);
             while (!ct.IsCancellationRequested)
             {
                 Event[] pending;
