@@ -12,6 +12,8 @@ switch (args.FirstOrDefault())
         return QuickBench.Truncations();
     case "bench-firehose":
         return await FirehoseBench.RunAsync(args[1..]);
+    case "bench-jetstream":
+        return await JetstreamBench.RunAsync(args[1..]);
     case "bench-queue":
         return await QueueBench.RunAsync(args);
 #if ATSYNC_ASPIRE
