@@ -25,6 +25,7 @@ public static class AtSyncCommand
         root.Subcommands.Add(KeysCommand.Create(run));
         root.Subcommands.Add(ReplayCommand.Create(run));
         root.Subcommands.Add(DoctorCommand.Create(run));
+        root.Subcommands.Add(ReposCommand.Create(run));
         return root;
     }
 

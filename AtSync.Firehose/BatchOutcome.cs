@@ -65,4 +65,8 @@ public static class Outcomes
     public const string InvalidHandle = "invalid_handle";
     public const string BadSignature = "bad_signature";
     public const string UnverifiedSignature = "unverified_signature";
+    public const string CommitRejected = "commit_rejected";
+    public const string DuplicateCommit = "duplicate_commit";
+    public const string AlreadyReflected = "already_reflected";
+    public const string SyncIgnored = "sync_ignored";
 }

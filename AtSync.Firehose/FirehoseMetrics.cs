@@ -20,6 +20,11 @@ public sealed class FirehoseMetrics : IDisposable
     public const string BatchCommitName = "atsync.firehose.batch_commit_latency";
     public const string FrameToCommitName = "atsync.firehose.frame_to_commit_latency";
     public const string LabelsName = "atsync.firehose.labels";
+    public const string CommitsRejectedName = "atsync.firehose.commits_rejected";
+    public const string CommitsHeldName = "atsync.firehose.commits_held";
+    public const string CommitsReleasedName = "atsync.firehose.commits_released";
+    public const string CommitsDroppedName = "atsync.firehose.commits_dropped";
+    public const string ResyncsRequestedName = "atsync.firehose.resyncs_requested";
 
     private readonly Meter _meter;
     private readonly Counter<long> _events;
@@ -28,6 +33,11 @@ public sealed class FirehoseMetrics : IDisposable
     private readonly Counter<long> _decodeErrors;
     private readonly Counter<long> _reconnects;
     private readonly Counter<long> _labels;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _held;
+    private readonly Counter<long> _released;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _resyncs;
     private readonly Histogram<double> _lag;
     private readonly Histogram<double> _batchCommit;
     private readonly Histogram<double> _frameToCommit;
@@ -43,6 +53,11 @@ public sealed class FirehoseMetrics : IDisposable
         _decodeErrors = _meter.CreateCounter<long>(DecodeErrorsName, "{frame}", "Frames that could not be decoded");
         _reconnects = _meter.CreateCounter<long>(ReconnectsName, "{reconnect}", "Stream reconnect attempts, by stream");
         _labels = _meter.CreateCounter<long>(LabelsName, "{label}", "Labels received, by outcome");
+        _rejected = _meter.CreateCounter<long>(CommitsRejectedName, "{commit}", "Forum commits refused by verification (repository marked desynchronized), by reason");
+        _held = _meter.CreateCounter<long>(CommitsHeldName, "{commit}", "Forum commits held for their repository (parked key, behind an earlier one), by reason");
+        _released = _meter.CreateCounter<long>(CommitsReleasedName, "{commit}", "Held commits taken through verification again");
+        _dropped = _meter.CreateCounter<long>(CommitsDroppedName, "{commit}", "Held commits dropped after the retry bounds, by reason");
+        _resyncs = _meter.CreateCounter<long>(ResyncsRequestedName, "{repo}", "Repository imports asked for by a verified #sync");
         _lag = _meter.CreateHistogram<double>(LagName, "s", "Now minus the event's time, when it is processed");
         _batchCommit = _meter.CreateHistogram<double>(BatchCommitName, "ms", "Time to write and commit one batch");
         _frameToCommit = _meter.CreateHistogram<double>(FrameToCommitName, "ms", "From a frame's arrival to its batch's commit");
@@ -60,6 +75,16 @@ public sealed class FirehoseMetrics : IDisposable
     public void Reconnect(string stream) => _reconnects.Add(1, new KeyValuePair<string, object?>("stream", stream));
 
     public void Label(string outcome) => _labels.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void CommitsRejected(string reason, long count = 1) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    public void CommitsHeld(string reason, long count = 1) => _held.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    public void CommitsReleased(long count) => _released.Add(count);
+
+    public void CommitsDropped(string reason, long count) => _dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ResyncsRequested(long count) => _resyncs.Add(count);
 
     public void Lag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 

@@ -65,6 +65,34 @@ public sealed class FirehoseOptions
     /// directory) to be applied; unverifiable ones are skipped and counted.
     /// </summary>
     public bool VerifySignatures { get; set; } = true;
+
+    /// <summary>
+    /// How long the verify stage waits for the signing keys of a batch's authors. An author whose key does not come in
+    /// time is parked (its commit held, Repos/) instead of delaying the others: keep it at most
+    /// <see cref="BatchMaxDelay"/>, so one author's slow host delays everyone else by at most one batch interval.
+    /// </summary>
+    public TimeSpan KeyDeadline { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The deadline for keys when the releaser re-verifies a parked repository's held commits.</summary>
+    public TimeSpan ReleaseKeyDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A parked repository is retried after this long, doubling up to <see cref="ParkedRetryMax"/>.</summary>
+    public TimeSpan ParkedRetryFirst { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ParkedRetryMax { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>After this many failed retries a parked repository's held commits are dropped (reason kept, counted).</summary>
+    [Range(1, 10_000)]
+    public int ParkedMaxAttempts { get; set; } = 30;
+
+    /// <summary>…or once its oldest held commit is this old.</summary>
+    public TimeSpan ParkedMaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often the releaser looks for parked repositories that are due and active ones with held commits.</summary>
+    public TimeSpan ReleasePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Health: unhealthy when frames have been waiting this long without the cursor moving.</summary>
+    public TimeSpan CursorStuckAfter { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary><c>FIREHOSE_SOURCE</c>: <c>relay</c>, <c>jetstream</c> or <c>file</c>.</summary>

@@ -3,6 +3,7 @@ using AtSync.Core.Settings;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Health;
 using AtSync.Firehose.Apply;
+using AtSync.Firehose.Repos;
 using AtSync.Firehose.Verify;
 using AtSync.Firehose.Ingest.Jetstream;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -49,6 +50,10 @@ public static class FirehoseRegistration
             .Validate(options => options.BatchMaxDelay > TimeSpan.Zero && options.IdleTimeout > TimeSpan.Zero
                 && options.ReconnectInitialDelay > TimeSpan.Zero && options.ReconnectMaxDelay >= options.ReconnectInitialDelay,
                 "Firehose timings must be positive (Firehose__BatchMaxDelay, Firehose__IdleTimeout, Firehose__Reconnect*)")
+            .Validate(options => options.KeyDeadline > TimeSpan.Zero && options.ReleaseKeyDeadline > TimeSpan.Zero
+                && options.ParkedRetryFirst > TimeSpan.Zero && options.ParkedRetryMax >= options.ParkedRetryFirst
+                && options.ParkedMaxAge > TimeSpan.Zero && options.ReleasePollInterval > TimeSpan.Zero && options.CursorStuckAfter > TimeSpan.Zero,
+                "Firehose repository timings must be positive, ParkedRetryMax at least ParkedRetryFirst (Firehose__KeyDeadline, Firehose__Parked*, Firehose__ReleasePollInterval, Firehose__CursorStuckAfter)")
             .Validate(options => string.IsNullOrWhiteSpace(options.ReplayFile) || File.Exists(options.ReplayFile),
                 $"{FirehoseOptions.ReplayFileSetting} names a file that does not exist")
             .ValidateDataAnnotations()
@@ -71,6 +76,7 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<CommitSignatures>();
         builder.Services.AddSingleton<IHandleResolver, DidDocumentHandleResolver>();
         builder.Services.AddSingleton<AuthorHandles>();
+        builder.Services.AddSingleton<RepoStateStore>();
         builder.Services.AddSingleton<BatchVerifier>();
         builder.AddJetstream();
         builder.Services.AddSingleton(services =>
@@ -83,6 +89,8 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<HideLabelExpiry>();
         builder.Services.AddSingleton<FirehoseStreams>();
         builder.Services.AddHostedService<FirehoseWorker>();
+        builder.Services.AddSingleton<HeldCommitReleaser>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HeldCommitReleaser>());
 
         var startedAt = DateTimeOffset.UtcNow;
         builder.Services.AddHealthChecks()

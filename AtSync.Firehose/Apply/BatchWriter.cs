@@ -22,11 +22,13 @@ public sealed class BatchWriter(MySqlDataSource dataSource, AtSyncTables tables,
     }
 
     /// <summary>
-    /// Applies <paramref name="events"/> in order and sets the cursor of <paramref name="service"/>; one transaction.
-    /// <paramref name="handles"/> are the authors' handles the verify stage resolved (new phpBB users are named from them).
+    /// Applies <paramref name="events"/> in order and sets the cursor of <paramref name="service"/> (none when null:
+    /// a release of held commits); one transaction, which also carries <paramref name="repos"/> (repository states and
+    /// held frames, Repos/). <paramref name="handles"/> are the authors' handles the verify stage resolved (new phpBB
+    /// users are named from them).
     /// </summary>
     public async Task<BatchOutcome> ApplyAsync(string service, IReadOnlyList<StreamEvent> events, IReadOnlyDictionary<string, string?> handles,
-        long cursor, long now, CancellationToken ct)
+        long? cursor, long now, CancellationToken ct, Repos.RepoWrites? repos = null)
     {
         var outcome = new BatchOutcome();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -39,7 +41,8 @@ public sealed class BatchWriter(MySqlDataSource dataSource, AtSyncTables tables,
         {
             await applier.ApplyAsync(streamEvent, ct);
         }
-        await CursorRows.SaveAsync(session, service, cursor, now, ct);
+        if (repos is not null) await repos.WriteAsync(connection, transaction, tables, now, ct);
+        if (cursor is { } position) await CursorRows.SaveAsync(session, service, position, now, ct);
         await transaction.CommitAsync(ct);
         return outcome;
     }

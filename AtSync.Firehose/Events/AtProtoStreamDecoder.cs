@@ -1,5 +1,6 @@
 using System.Globalization;
 using AtSync.AtProto;
+using AtSync.AtProto.Sync;
 using AtSync.Core.Forum;
 using Wire = AtSync.AtProto.EventStream;
 
@@ -38,10 +39,10 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         }
         return decoded switch
         {
-            Wire.CommitEvent commit => Commit(commit),
+            Wire.CommitEvent commit => Commit(commit, frame),
             Wire.IdentityEvent identity => new IdentityEvent(identity.Seq, identity.Did, identity.Handle, Time(identity.Time)),
             Wire.AccountEvent account => new AccountEvent(account.Seq, account.Did, account.Active, account.Status, Time(account.Time)),
-            Wire.SyncEvent sync => new PassThroughEvent(sync.Seq, "sync", Time(sync.Time)),
+            Wire.SyncEvent sync => new RepoSyncEvent(sync.Seq, sync.Did, sync.Rev, Time(sync.Time), SyncCommitOf(sync), frame.ToArray()),
             Wire.LabelsEvent labelsEvent => new LabelsEvent(labelsEvent.Seq, [.. labelsEvent.Labels.Select(Label)]),
             Wire.InfoEvent info => new InfoEvent(info.Name, info.Message),
             Wire.ErrorEvent error => new ErrorEvent(error.Error, error.Message),
@@ -50,7 +51,7 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         };
     }
 
-    private static CommitEvent Commit(Wire.CommitEvent commit)
+    private static CommitEvent Commit(Wire.CommitEvent commit, ReadOnlyMemory<byte> frame)
     {
         List<ForumOp>? forumOps = null;
         var other = 0;
@@ -66,7 +67,47 @@ public sealed class AtProtoStreamDecoder : IStreamDecoder
         }
         return forumOps is null
             ? new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), [], other)
-            : new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), forumOps, other, SignedCommitOf(commit));
+            : new CommitEvent(commit.Seq, commit.Repo, commit.Rev, Time(commit.Time), forumOps, other, SignedCommitOf(commit), ProofOf(commit, frame));
+    }
+
+    /// <summary>The MST check of a forum commit (CPU only, on the blocks the frame carries) and a copy of the frame.</summary>
+    private static CommitProof ProofOf(Wire.CommitEvent commit, ReadOnlyMemory<byte> frame)
+    {
+        CommitVerdict verdict;
+        try
+        {
+            verdict = CommitVerifier.VerifyStructure(commit);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Hostile blocks must never stop the stream: whatever the check could not get through is a refusal.
+            verdict = new CommitVerdict(CommitRejection.MalformedTree, ex.GetType().Name);
+        }
+        string? data = null;
+        try
+        {
+            data = commit.Blocks.TryGetBlock(commit.Commit, out var bytes) ? Wire.CommitBlock.Decode(bytes).Data.ToString() : null;
+        }
+        catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+        }
+        return new CommitProof(commit.Since, commit.PrevData?.ToString(), data, verdict.Reason, verdict.Detail, frame.ToArray());
+    }
+
+    /// <summary>The commit object a <c>#sync</c> carries (its CAR's root, checked against its CID); null when unusable.</summary>
+    private static Wire.CommitBlock? SyncCommitOf(Wire.SyncEvent sync)
+    {
+        try
+        {
+            if (sync.Blocks.Roots.Count == 0) return null;
+            var root = sync.Blocks.Roots[0];
+            if (!sync.Blocks.TryGetBlock(root, out var bytes) || !root.Matches(bytes.Span)) return null;
+            return Wire.CommitBlock.Decode(bytes.ToArray());
+        }
+        catch (Exception ex) when (ex is AtProtoDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

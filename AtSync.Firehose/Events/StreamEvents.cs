@@ -19,13 +19,33 @@ public abstract record StreamEvent
 /// A <c>#commit</c>: the repository's DID and only its <c>net.vza.forum.*</c> operations (others are counted, not kept).
 /// <paramref name="SignedCommit"/> is the decoded commit object (did, rev, sig…) of a commit carrying forum ops, for
 /// signature verification; null for other commits, or when the commit block is missing, malformed or not under its CID.
+/// <paramref name="Proof"/> is what the verify stage needs besides the key (set for commits carrying forum ops).
 /// </summary>
 public sealed record CommitEvent(
     long SeqNumber, string Repo, string Rev, DateTimeOffset Time, IReadOnlyList<ForumOp> ForumOps, int OtherOps,
-    AtSync.AtProto.EventStream.CommitBlock? SignedCommit = null) : StreamEvent
+    AtSync.AtProto.EventStream.CommitBlock? SignedCommit = null, CommitProof? Proof = null) : StreamEvent
 {
     public override long? Seq => SeqNumber;
     public override string TypeName => "commit";
+}
+
+/// <summary>
+/// A forum commit's sync 1.1 facts, taken when it was decoded (the frame's buffer is reused afterwards): its
+/// <c>since</c>, the signed tree root, the verdict of the MST check (<see cref="AtSync.AtProto.Sync.CommitVerifier.VerifyStructure"/>:
+/// ops invert to <c>prevData</c>, each op's <c>prev</c>), and a copy of the raw frame, which is what a held commit keeps.
+/// </summary>
+public sealed record CommitProof(
+    string? Since, string? PrevData, string? Data, AtSync.AtProto.Sync.CommitRejection Structure, string? Detail, byte[] Frame);
+
+/// <summary>
+/// A <c>#sync</c>: the repository's state is now the signed commit <paramref name="SignedCommit"/> (null when its block
+/// is missing or malformed). <paramref name="Frame"/> is a copy of the raw frame, kept if the event must wait.
+/// </summary>
+public sealed record RepoSyncEvent(
+    long SeqNumber, string Did, string Rev, DateTimeOffset Time, AtSync.AtProto.EventStream.CommitBlock? SignedCommit, byte[] Frame) : StreamEvent
+{
+    public override long? Seq => SeqNumber;
+    public override string TypeName => "sync";
 }
 
 public sealed record IdentityEvent(long SeqNumber, string Did, string? Handle, DateTimeOffset Time) : StreamEvent
@@ -40,7 +60,7 @@ public sealed record AccountEvent(long SeqNumber, string Did, bool Active, strin
     public override string TypeName => "account";
 }
 
-/// <summary>A <c>#sync</c> (repository state reset) or another sequenced event the Firehose does not act on.</summary>
+/// <summary>A sequenced event the Firehose does not act on.</summary>
 public sealed record PassThroughEvent(long SeqNumber, string Type, DateTimeOffset? Time) : StreamEvent
 {
     public override long? Seq => SeqNumber;

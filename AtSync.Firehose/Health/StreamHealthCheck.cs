@@ -7,7 +7,8 @@ namespace AtSync.Firehose.Health;
 /// <summary>
 /// Health of one stream: its socket connected (a replay has none), a message within
 /// <see cref="FirehoseOptions.MessageStaleAfter"/>, its cursor saved within <see cref="FirehoseOptions.CursorStaleAfter"/>
-/// (no cursor yet is the first run: healthy). Descriptions carry no URLs or exception text.
+/// (no cursor yet is the first run: healthy), and no frames waiting longer than <see cref="FirehoseOptions.CursorStuckAfter"/>
+/// without the cursor moving (a stuck writer, a replay included). Descriptions carry no URLs or exception text.
 /// </summary>
 public sealed class StreamHealthCheck(StreamState state, FirehoseOptions options, TimeProvider time, DateTimeOffset startedAt, bool requireActivity) : IHealthCheck
 {
@@ -30,6 +31,10 @@ public sealed class StreamHealthCheck(StreamState state, FirehoseOptions options
             {
                 failures.Add($"cursor not saved for {Seconds(now - saved)} s");
             }
+        }
+        if (state.WaitingSince is { } waiting && now - waiting > options.CursorStuckAfter)
+        {
+            failures.Add($"cursor stuck: frames waiting for {Seconds(now - waiting)} s");
         }
         if (failures.Count > 0)
         {

@@ -9,6 +9,7 @@ public sealed class StreamState(string name)
     private long _lastMessageTicks;
     private long _cursorSavedTicks;
     private long _connectedSinceTicks;
+    private long _waitingSinceTicks;
     private int _connected;
     private string? _problem;
 
@@ -26,6 +27,9 @@ public sealed class StreamState(string name)
     public DateTimeOffset? LastMessageAt => Read(ref _lastMessageTicks);
 
     public DateTimeOffset? CursorSavedAt => Read(ref _cursorSavedTicks);
+
+    /// <summary>Since when frames have been accepted but not committed (null: nothing waiting).</summary>
+    public DateTimeOffset? WaitingSince => Read(ref _waitingSinceTicks);
 
     /// <summary>A short description of the last connection problem (no URLs with secrets, no exception text).</summary>
     public string? Problem => Volatile.Read(ref _problem);
@@ -50,6 +54,12 @@ public sealed class StreamState(string name)
     public void MarkMessage(DateTimeOffset now) => Interlocked.Exchange(ref _lastMessageTicks, now.UtcTicks);
 
     public void MarkCursorSaved(DateTimeOffset at) => Interlocked.Exchange(ref _cursorSavedTicks, at.UtcTicks);
+
+    /// <summary>The first frame of a batch was accepted (only the first call of a batch counts).</summary>
+    public void MarkWaiting(DateTimeOffset at) => Interlocked.CompareExchange(ref _waitingSinceTicks, at.UtcTicks, 0);
+
+    /// <summary>The batch committed: nothing waits.</summary>
+    public void ClearWaiting() => Interlocked.Exchange(ref _waitingSinceTicks, 0);
 
     public void ReportProblem(string problem) => Volatile.Write(ref _problem, problem);
 

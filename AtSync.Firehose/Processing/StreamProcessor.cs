@@ -10,13 +10,14 @@ namespace AtSync.Firehose.Processing;
 
 /// <summary>
 /// One stream end to end, in one direction: ingest (its source fills a bounded channel) → decode (skipping events at
-/// or below the cursor, keeping those that concern the forum) → verify (<see cref="BatchVerifier"/>: signature verdicts
-/// and authors' handles, into a <see cref="PreparedBatch"/>) → apply (<see cref="BatchWriter"/>: the batch and the
-/// stream's cursor in one transaction). A batch that fails on a transient database error, or while signing keys are
-/// unavailable, is retried until it commits (the channel fills, the socket read waits: nothing is dropped). On stop:
-/// reading stops, the current batch and its cursor are flushed. A stream whose sequence numbers are only roughly ordered
-/// (Jetstream's <c>time_us</c>: <paramref name="strictOrder"/> false) skips nothing by cursor: its cursor is the highest
-/// value seen, and replays are no-ops by the record revisions (<c>Apply/Mappings/RecordRevisions.cs</c>) instead.
+/// or below the cursor, keeping those that concern the forum) → verify (<see cref="BatchVerifier"/>: repository states,
+/// signature and MST verdicts, authors' handles, into a <see cref="PreparedBatch"/>; an author whose key cannot be had
+/// within the deadline is parked with its commit held, Repos/, so nobody else waits) → apply (<see cref="BatchWriter"/>:
+/// the batch, the repository changes and the stream's cursor in one transaction). A batch that fails on a transient
+/// database error is retried until it commits (the channel fills, the socket read waits: nothing is dropped). On stop:
+/// reading stops at the next frame, the current batch and its cursor are flushed. A stream whose sequence numbers are
+/// only roughly ordered (Jetstream's <c>time_us</c>: <paramref name="strictOrder"/> false) skips nothing by cursor: its
+/// cursor is the highest value seen, and replays are no-ops by the record revisions (<c>Apply/Mappings/RecordRevisions.cs</c>).
 /// </summary>
 public sealed partial class StreamProcessor(
     string service,
@@ -92,7 +93,8 @@ public sealed partial class StreamProcessor(
             var reader = channel.Reader;
             while (await reader.WaitToReadAsync(stoppingToken))
             {
-                while (reader.TryRead(out var frame))
+                // On stop, no more buffered frames are taken: they are read again from the saved cursor.
+                while (!stoppingToken.IsCancellationRequested && reader.TryRead(out var frame))
                 {
                     using (frame)
                     {
@@ -103,6 +105,7 @@ public sealed partial class StreamProcessor(
                         await FlushAsync(batch, stoppingToken);
                     }
                 }
+                stoppingToken.ThrowIfCancellationRequested();
                 // The channel is empty: commit what we have rather than wait for more.
                 await FlushAsync(batch, stoppingToken);
             }
@@ -167,7 +170,11 @@ public sealed partial class StreamProcessor(
             return;
         }
         if (seq > Processed) Interlocked.Exchange(ref _processed, seq);
-        if (batch.Frames == 0) batch.StartedTimestamp = time.GetTimestamp();
+        if (batch.Frames == 0)
+        {
+            batch.StartedTimestamp = time.GetTimestamp();
+            state.MarkWaiting(time.GetUtcNow());
+        }
         batch.Frames++;
         batch.Cursor = Math.Max(batch.Cursor, Processed);
         batch.FrameTimestamps.Add(frame.ReceivedTimestamp);
@@ -205,6 +212,7 @@ public sealed partial class StreamProcessor(
         // Commits set aside (e.g. bad signatures) are decisions: the committed cursor covers them, and they count once.
         outcome.Add(prepared.SetAside);
         outcome.Record(metrics);
+        prepared.Repos.Record(metrics);
         metrics.BatchCommitted(time.GetElapsedTime(started));
         var end = time.GetTimestamp();
         foreach (var received in batch.FrameTimestamps)
@@ -212,18 +220,16 @@ public sealed partial class StreamProcessor(
             metrics.FrameCommitted(time.GetElapsedTime(received, end));
         }
         state.MarkCursorSaved(now);
+        state.ClearWaiting();
         Committed = batch.Cursor;
         batch.Clear();
     }
 
-    /// <summary>The verify stage; while signing keys are unavailable (a directory outage) waits and tries again.</summary>
+    /// <summary>The verify stage (its reads of repository states retried on transient database errors).</summary>
     private Task<PreparedBatch> VerifyAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken) =>
         TransientRetry.RunAsync(
-            ct => verifier.PrepareAsync(events, ct),
-            ex => ex is SigningKeysUnavailableException,
-            RetryBackoff(), time,
-            (ex, delay) => LogKeysUnavailable(service, ex.Message, delay.TotalMilliseconds),
-            cancellationToken);
+            ct => verifier.PrepareAsync(service, events, ct),
+            MySqlErrors.IsTransient, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
 
     /// <summary>The apply stage, retried on transient database errors.</summary>
     private async Task<BatchOutcome> ApplyAsync(PreparedBatch batch, long batchCursor, CancellationToken cancellationToken)
@@ -231,7 +237,7 @@ public sealed partial class StreamProcessor(
         try
         {
             return await TransientRetry.RunAsync(
-                ct => writer.ApplyAsync(service, batch.Events, batch.Handles, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), ct),
+                ct => writer.ApplyAsync(service, batch.Events, batch.Handles, batchCursor, time.GetUtcNow().ToUnixTimeSeconds(), ct, batch.Repos),
                 MySqlErrors.IsTransient, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !MySqlErrors.IsTransient(ex))
@@ -260,7 +266,7 @@ public sealed partial class StreamProcessor(
                 await writer.ApplyAsync(service, [], batch.Handles, cursor, now, cancellationToken);
             }
         }
-        total.Add(await writer.ApplyAsync(service, [], batch.Handles, batchCursor, now, cancellationToken));
+        total.Add(await writer.ApplyAsync(service, [], batch.Handles, batchCursor, now, cancellationToken, batch.Repos));
         return total;
     }
 
@@ -305,9 +311,6 @@ public sealed partial class StreamProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Service}: database write failed ({ExceptionType}); retrying the batch in {DelayMs} ms")]
     private partial void LogRetry(string service, string exceptionType, double delayMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Service}: {Reason}; holding the batch and retrying in {DelayMs} ms")]
-    private partial void LogKeysUnavailable(string service, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream {Service}: the database rejected a batch ({ExceptionType}); applying its {Count} events one by one")]
     private partial void LogBatchRejected(string service, string exceptionType, int count);

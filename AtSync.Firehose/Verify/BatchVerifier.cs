@@ -1,28 +1,58 @@
 using AtSync.Firehose.Events;
+using AtSync.Firehose.Repos;
+using Microsoft.Extensions.Options;
 
 namespace AtSync.Firehose.Verify;
 
 /// <summary>
-/// The verify stage, outside any transaction (network I/O, bounded in time): signature verdicts for commits carrying
-/// forum ops, then the handles of the authors whose posts may create phpBB users. Returns a <see cref="PreparedBatch"/>.
+/// The verify stage, outside any transaction (network and database reads, bounded in time): the stored state of the
+/// repositories the batch touches, signature verdicts within <see cref="FirehoseOptions.KeyDeadline"/>, then
+/// <see cref="RepoGate"/>'s decision per commit and <c>#sync</c> (apply, hold, park, refuse), then the handles of the
+/// authors whose posts may create phpBB users. Returns a <see cref="PreparedBatch"/>. The releaser uses the same path
+/// for one repository's held frames (<see cref="PrepareReleaseAsync"/>).
 /// </summary>
-public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles handles) : IBatchVerifier
+public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles handles, RepoStateStore repos, IOptions<FirehoseOptions> options, TimeProvider time)
+    : IBatchVerifier
 {
-    public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
+    public async Task<PreparedBatch> PrepareAsync(string stream, IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
-        var verdicts = await signatures.VerdictsAsync(events, ct);
-        var setAside = new BatchOutcome();
-        var kept = new List<StreamEvent>(events.Count);
-        foreach (var streamEvent in events)
-        {
-            if (streamEvent is CommitEvent commit && verdicts.TryGetValue(commit.SeqNumber, out var verdict) && SkipReason(verdict) is { } reason)
-            {
-                setAside.Skip(reason, commit.ForumOps.Count);
-                continue;
-            }
-            kept.Add(streamEvent);
-        }
-        var authors = kept.OfType<CommitEvent>()
+        // A key rotation announced in this batch: forget the cached document (and the refresh limit) before checking.
+        signatures.IdentityChanged(events.OfType<IdentityEvent>().Select(i => i.Did));
+        var dids = events.Select(RepoOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var states = signatures.Enabled ? await repos.LoadAsync(dids, ct) : [];
+        // Only repositories that are open are checked now; the others' frames are held without a lookup.
+        var items = SignedItems(events, did => states.GetValueOrDefault(did) is not { } state ? true : state.IsOpen,
+            did => states.ContainsKey(did));
+        var verdicts = await signatures.VerdictsAsync(items, options.Value.KeyDeadline, ct);
+        var gate = new RepoGate(stream, states, verdicts, signatures.Enabled, releasing: false, time.GetUtcNow().ToUnixTimeSeconds(),
+            options.Value, new RepoWrites(), new BatchOutcome());
+        foreach (var streamEvent in events) gate.Add(streamEvent);
+        return await FinishAsync(gate, verdicts, ct);
+    }
+
+    /// <summary>
+    /// One repository's held frames (decoded, in seq order) through the same checks, with the state it has now and
+    /// <see cref="FirehoseOptions.ReleaseKeyDeadline"/>. The caller decides about the repository's status from
+    /// <see cref="Release"/>.
+    /// </summary>
+    public async Task<Release> PrepareReleaseAsync(string stream, RepoState state, IReadOnlyList<StreamEvent> events, CancellationToken ct)
+    {
+        var items = SignedItems(events, _ => true, _ => true);
+        var verdicts = await signatures.VerdictsAsync(items, options.Value.ReleaseKeyDeadline, ct);
+        var writes = new RepoWrites();
+        var gate = new RepoGate(stream, new Dictionary<string, RepoState>(StringComparer.Ordinal) { [state.Did] = state }, verdicts,
+            signatures.Enabled, releasing: true, time.GetUtcNow().ToUnixTimeSeconds(), options.Value, writes, new BatchOutcome());
+        foreach (var streamEvent in events) gate.Add(streamEvent);
+        var prepared = await FinishAsync(gate, verdicts, ct);
+        return new Release(prepared, gate.Done, gate.StoppedOnUnavailableKey, gate.IsOpen(state.Did));
+    }
+
+    /// <summary>What a release decided: the batch to apply, the held seqs judged for good, and whether the repository is still open.</summary>
+    public sealed record Release(PreparedBatch Batch, IReadOnlyList<long> Done, bool StoppedOnUnavailableKey, bool StillOpen);
+
+    private async Task<PreparedBatch> FinishAsync(RepoGate gate, IReadOnlyDictionary<long, SignatureVerdict> verdicts, CancellationToken ct)
+    {
+        var authors = gate.Kept.OfType<CommitEvent>()
             .Where(c => c.ForumOps.Any(op => op.Action != ForumOp.Delete && op.Post is not null))
             .Select(c => c.Repo)
             .Distinct(StringComparer.Ordinal)
@@ -30,14 +60,32 @@ public sealed class BatchVerifier(CommitSignatures signatures, AuthorHandles han
         IReadOnlyDictionary<string, string?> resolved = authors.Count > 0
             ? await handles.ResolveAsync(authors, ct)
             : new Dictionary<string, string?>(StringComparer.Ordinal);
-        return new PreparedBatch(kept, verdicts, resolved, setAside);
+        return new PreparedBatch(gate.Kept, verdicts, resolved, gate.SetAside, gate.Writes);
     }
 
-    /// <summary>The skip reason (metric tag) of a verdict whose commit is not applied; null when it is applied.</summary>
-    public static string? SkipReason(SignatureVerdict verdict) => verdict switch
+    private static string? RepoOf(StreamEvent streamEvent) => streamEvent switch
     {
-        SignatureVerdict.Bad => Outcomes.BadSignature,
-        SignatureVerdict.Unverifiable => Outcomes.UnverifiedSignature,
+        CommitEvent { ForumOps.Count: > 0 } commit => commit.Repo,
+        RepoSyncEvent sync => sync.Did,
         _ => null,
     };
+
+    /// <summary>The signed commit objects to check: forum commits of open repositories, #syncs of tracked open ones.</summary>
+    private static List<SignedItem> SignedItems(IReadOnlyList<StreamEvent> events, Func<string, bool> open, Func<string, bool> tracked)
+    {
+        var items = new List<SignedItem>();
+        foreach (var streamEvent in events)
+        {
+            switch (streamEvent)
+            {
+                case CommitEvent { ForumOps.Count: > 0 } commit when open(commit.Repo):
+                    items.Add(new SignedItem(commit.SeqNumber, commit.Repo, commit.SignedCommit));
+                    break;
+                case RepoSyncEvent sync when tracked(sync.Did) && open(sync.Did):
+                    items.Add(new SignedItem(sync.SeqNumber, sync.Did, sync.SignedCommit));
+                    break;
+            }
+        }
+        return items;
+    }
 }

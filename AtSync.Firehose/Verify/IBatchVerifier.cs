@@ -10,5 +10,6 @@ namespace AtSync.Firehose.Verify;
 /// </summary>
 public interface IBatchVerifier
 {
-    Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct);
+    /// <param name="stream">The stream's name (its cursor row): <c>firehose</c>, <c>jetstream</c>, <c>labels</c>.</param>
+    Task<PreparedBatch> PrepareAsync(string stream, IReadOnlyList<StreamEvent> events, CancellationToken ct);
 }

@@ -35,7 +35,7 @@ public static class SyntheticStream
         var topics = new List<StrongRef>();
         var posts = new List<(string Did, string Rkey, StrongRef Root)>();
         var deleted = new HashSet<string>(StringComparer.Ordinal);
-        var delayed = new List<(long DueSeq, byte[] Frame, StrongRef Root)>();
+        var delayed = new List<(long DueSeq, string Author, string Rkey, ForumPostRecord Record, StrongRef Root)>();
         var seq = options.FirstSeq;
         var end = options.FirstSeq + options.Frames;
         // A well-formed did:plc (24 base32 characters), so the authors' DID documents can be served and resolved.
@@ -47,12 +47,12 @@ public static class SyntheticStream
             var due = delayed.FindIndex(d => d.DueSeq <= seq);
             if (due >= 0)
             {
-                // A topic whose reply went out earlier (the reply was parked until now). Its frame was built with an
-                // earlier seq: rebuild nothing, the relay's seq is the position in the stream.
+                // A topic whose reply went out earlier (the reply was parked until now). Its commit is built now, so it
+                // follows the author's earlier commits in the repository's chain.
                 var item = delayed[due];
                 delayed.RemoveAt(due);
                 topics.Add(item.Root);
-                yield return (seq, Reframe(item.Frame, seq));
+                yield return (seq, factory.Post(seq, item.Author, item.Rkey, item.Record, time).Frame);
                 seq++;
                 continue;
             }
@@ -76,14 +76,15 @@ public static class SyntheticStream
             var kind = random.NextDouble();
             if (topics.Count == 0 || kind < 0.25)
             {
-                var topic = factory.Post(seq, author, rkey, new ForumPostRecord($"Topic text {seq}", null, board, $"Topic {seq}", null, null, null), time);
-                var root = new StrongRef(topic.Uri, topic.RecordCid!);
+                var record = new ForumPostRecord($"Topic text {seq}", null, board, $"Topic {seq}", null, null, null);
+                var root = new StrongRef($"at://{author}/{ForumLexicon.Post}/{rkey}",
+                    AtSync.AtProto.Cids.Cid.ForDagCbor(ForumFrameFactory.PostRecord(record)).ToString());
                 if (kind < 0.03 && seq + 40 < end)
                 {
                     // Out of order: a reply to this topic goes first, the topic follows 20–40 frames later.
                     var replyRkey = ForumFrameFactory.Rkey(seq, 1);
                     var reply = factory.Post(seq, author, replyRkey, new ForumPostRecord($"Early reply {seq}", null, board, null, root, root, null), time);
-                    delayed.Add((seq + 20 + random.Next(20), topic.Frame, root));
+                    delayed.Add((seq + 20 + random.Next(20), author, rkey, record, root));
                     posts.Add((author, replyRkey, root));
                     yield return (seq, reply.Frame);
                 }
@@ -91,7 +92,7 @@ public static class SyntheticStream
                 {
                     topics.Add(root);
                     posts.Add((author, rkey, root));
-                    yield return (seq, topic.Frame);
+                    yield return (seq, factory.Post(seq, author, rkey, record, time).Frame);
                 }
             }
             else if (kind < 0.80 || posts.Count == 0)
@@ -122,15 +123,6 @@ public static class SyntheticStream
             }
             seq++;
         }
-    }
-
-    /// <summary>A commit frame with its <c>seq</c> replaced (the body is canonical DAG-CBOR, so it is re-encoded).</summary>
-    private static byte[] Reframe(byte[] frame, long seq)
-    {
-        var decoded = AtSync.AtProto.EventStream.FrameDecoder.DecodeRepoFrame(frame);
-        return decoded is AtSync.AtProto.EventStream.CommitEvent commit
-            ? AtSync.AtProto.EventStream.FrameEncoder.Encode(commit with { Seq = seq })
-            : frame;
     }
 
     /// <summary><paramref name="value"/> in <paramref name="width"/> did:plc base32 characters (a–z, 2–7).</summary>

@@ -44,6 +44,11 @@ public sealed class FirehoseHarness : IAsyncDisposable
         BatchCommits = Collect<double>(factory, FirehoseMetrics.BatchCommitName);
         FrameToCommit = Collect<double>(factory, FirehoseMetrics.FrameToCommitName);
         Lag = Collect<double>(factory, FirehoseMetrics.LagName);
+        CommitsRejected = Collect<long>(factory, FirehoseMetrics.CommitsRejectedName);
+        CommitsHeld = Collect<long>(factory, FirehoseMetrics.CommitsHeldName);
+        CommitsReleased = Collect<long>(factory, FirehoseMetrics.CommitsReleasedName);
+        CommitsDropped = Collect<long>(factory, FirehoseMetrics.CommitsDroppedName);
+        ResyncsRequested = Collect<long>(factory, FirehoseMetrics.ResyncsRequestedName);
     }
 
     public TestDatabase Database { get; }
@@ -64,6 +69,45 @@ public sealed class FirehoseHarness : IAsyncDisposable
     public MetricCollector<double> BatchCommits { get; }
     public MetricCollector<double> FrameToCommit { get; }
     public MetricCollector<double> Lag { get; }
+    public MetricCollector<long> CommitsRejected { get; }
+    public MetricCollector<long> CommitsHeld { get; }
+    public MetricCollector<long> CommitsReleased { get; }
+    public MetricCollector<long> CommitsDropped { get; }
+    public MetricCollector<long> ResyncsRequested { get; }
+
+    /// <summary>The <c>atproto_repos</c> row of <paramref name="did"/>: status and reason (null when absent).</summary>
+    public async Task<(string Status, string Reason, string Rev)?> RepoAsync(string did)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT status, reason, rev FROM {Tables.Repos} WHERE did = @did", connection);
+        command.Parameters.AddWithValue("@did", did);
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? (reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    /// <summary>The seqs held for <paramref name="did"/>, in order.</summary>
+    public async Task<List<long>> HeldAsync(string did)
+    {
+        await using var connection = await Database.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT seq FROM {Tables.HeldCommits} WHERE did = @did ORDER BY seq", connection);
+        command.Parameters.AddWithValue("@did", did);
+        var seqs = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) seqs.Add(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture));
+        return seqs;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until true (bounded); throws with <paramref name="what"/> when it never is.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException(what);
+    }
 
     public AtSyncTables Tables => Database.Tables;
 
@@ -102,6 +146,9 @@ public sealed class FirehoseHarness : IAsyncDisposable
             ["Firehose:ConnectTimeout"] = "00:00:05",
             ["Firehose:BatchMaxDelay"] = "00:00:00.100",
             ["Firehose:LabelExpirySweep"] = "00:00:00.500",
+            // Generous for loopback peers on a loaded machine (a late key parks its author); isolation tests set their own.
+            ["Firehose:KeyDeadline"] = "00:00:03",
+            ["Firehose:ReleasePollInterval"] = "00:00:00.200",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
 

@@ -36,6 +36,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
     /// <summary>The PDS every document names as its <c>#atproto_pds</c> service (none when null).</summary>
     public Uri? Pds { get; set; }
 
+    /// <summary>DIDs whose lookups answer 503 (their key unavailable, as behind a failing host).</summary>
+    public ConcurrentDictionary<string, bool> Unavailable { get; } = new(StringComparer.Ordinal);
+
     /// <summary>While true, every request answers 503 (a directory outage).</summary>
     public volatile bool Down;
 
@@ -47,7 +50,7 @@ public sealed class LoopbackPlc : IAsyncDisposable
     private async Task AnswerAsync(HttpContext context, RecordedRequest request)
     {
         var did = Uri.UnescapeDataString(request.Path.TrimStart('/'));
-        if (Down)
+        if (Down || Unavailable.ContainsKey(did))
         {
             context.Response.StatusCode = 503;
             return;

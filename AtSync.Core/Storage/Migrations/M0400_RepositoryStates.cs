@@ -7,7 +7,8 @@ namespace AtSync.Core.Storage.Migrations;
 /// verified commit (<c>rev</c>, MST root <c>data_cid</c>) and where the repository stands
 /// (<see cref="AtSync.Core.Sync.RepoStatus"/>). While a repository is not <c>active</c> its live commits wait, in
 /// sequence order, in <c>atproto_held_commits</c> (the raw frame, so they go through verification again when
-/// released); the stream's cursor moves on regardless, so one author never delays another.
+/// released); the stream's cursor moves on regardless, so one author never delays another. <c>seq</c> is the stream
+/// position of the last verified commit: an older rev at or below it is a replay (a rewound cursor), not a stale commit.
 /// </summary>
 internal sealed class M0400_RepositoryStates : ISchemaMigration
 {
@@ -22,6 +23,7 @@ internal sealed class M0400_RepositoryStates : ISchemaMigration
           did VARCHAR(255) {Ascii} NOT NULL,
           rev VARCHAR(32) {Ascii} NOT NULL DEFAULT '',
           data_cid VARCHAR(128) {Ascii} NOT NULL DEFAULT '',
+          seq BIGINT UNSIGNED NOT NULL DEFAULT 0,
           status ENUM('active','parked','desynchronized','resync_requested','importing') NOT NULL DEFAULT 'active',
           reason VARCHAR(64) {Ascii} NOT NULL DEFAULT '',
           attempts SMALLINT UNSIGNED NOT NULL DEFAULT 0,

@@ -3,6 +3,7 @@ using AtSync.AtProto.Identity;
 using AtSync.AtProto.Syntax;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest.Jetstream;
+using AtSync.Firehose.Repos;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -41,7 +42,7 @@ public sealed partial class JetstreamBatchVerifier : IBatchVerifier
     /// <summary>Commits waiting for their authors' PDSes.</summary>
     public HeldRecords Held { get; }
 
-    public async Task<PreparedBatch> PrepareAsync(IReadOnlyList<StreamEvent> events, CancellationToken ct)
+    public async Task<PreparedBatch> PrepareAsync(string stream, IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {
         foreach (var identity in events.OfType<IdentityEvent>())
         {
@@ -66,7 +67,8 @@ public sealed partial class JetstreamBatchVerifier : IBatchVerifier
         IReadOnlyDictionary<string, string?> resolved = authors.Count > 0
             ? await _handles.ResolveAsync(authors, ct)
             : new Dictionary<string, string?>(StringComparer.Ordinal);
-        return new PreparedBatch(kept, NoVerdicts, resolved, setAside);
+        // No repository state is written: a Jetstream proof is of the PDS's head, not of a relay commit (Repos/ tracks those).
+        return new PreparedBatch(kept, NoVerdicts, resolved, setAside, new RepoWrites());
     }
 
     private async Task<List<StreamEvent>> ProveAsync(IReadOnlyList<StreamEvent> events, BatchOutcome setAside, CancellationToken ct)

@@ -96,7 +96,11 @@ public sealed partial class JetstreamStreamTests : IAsyncLifetime
         return WithoutCursors(await DatabaseSnapshot.TakeAsync(database));
     }
 
-    private static string WithoutCursors(string snapshot) => CursorSection().Replace(snapshot, "");
+    /// <summary>Stream positions differ by definition (relay seq, Jetstream µs): the cursor rows and a parked reply's seq are left out.</summary>
+    private static string WithoutCursors(string snapshot) => ParkedSeq().Replace(CursorSection().Replace(snapshot, ""), "| seq=* |");
+
+    [GeneratedRegex(@"\| seq=[0-9]+ \|")]
+    private static partial Regex ParkedSeq();
 
     [GeneratedRegex(@"## cursors\r?\n(?:[^#].*\r?\n)*")]
     private static partial Regex CursorSection();
@@ -196,7 +200,7 @@ public sealed partial class JetstreamStreamTests : IAsyncLifetime
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync();
         await FirehoseHarness.PrepareForumAsync(database, BoardUri);
-        using var network = ForumNetwork.Generate(_repos, BoardUri, 150, seed: 11).GetEnumerator();
+        using var network = ForumNetwork.Generate(_repos, BoardUri, 150, seed: 7).GetEnumerator();
         IEnumerable<NetworkStep> Take(int n)
         {
             for (var i = 0; i < n && network.MoveNext(); i++) yield return network.Current;

@@ -176,7 +176,7 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         var a2 = Event(Write(Alice, "3ktopic00003", Topic("a2")));
         _pds.Faults[Alice] = RecordFault.Down;
 
-        var first = await verifier.PrepareAsync([a1, b1, a2], CancellationToken.None);
+        var first = await verifier.PrepareAsync("jetstream", [a1, b1, a2], CancellationToken.None);
         Assert.Equal([b1.Seq], first.Events.Select(e => e.Seq));
         Assert.Equal(2, verifier.Held.Count);
         Assert.Empty(first.SetAside.Skipped);
@@ -185,7 +185,7 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         var before = _pds.Requests.Count;
         var a3 = Event(Write(Alice, "3ktopic00004", Topic("a3")));
         var b2 = Event(Write(Bob, "3ktopic00005", Topic("b2")));
-        var second = await verifier.PrepareAsync([a3, b2], CancellationToken.None);
+        var second = await verifier.PrepareAsync("jetstream", [a3, b2], CancellationToken.None);
         Assert.Equal([b2.Seq], second.Events.Select(e => e.Seq));
         Assert.Equal(before + 1, _pds.Requests.Count);
         Assert.Equal(3, verifier.Held.Count);
@@ -193,7 +193,7 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         // Her PDS is back and the retry is due: her three events come first, in order, with the proven records.
         _pds.Faults.Clear();
         time.Advance(HeldRecords.Delay(1) + TimeSpan.FromMilliseconds(1));
-        var third = await verifier.PrepareAsync([], CancellationToken.None);
+        var third = await verifier.PrepareAsync("jetstream", [], CancellationToken.None);
         Assert.Equal([a1.Seq, a2.Seq, a3.Seq], third.Events.Select(e => e.Seq));
         Assert.Equal(["a1", "a2", "a3"], third.Events.Cast<CommitEvent>().Select(c => c.ForumOps[0].Post!.Text));
         Assert.Equal(0, verifier.Held.Count);
@@ -202,11 +202,11 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         _pds.Faults[Alice] = RecordFault.Down;
         var a4 = Event(Write(Alice, "3ktopic00006", Topic("a4")));
         var dropped = new BatchOutcome();
-        dropped.Add((await verifier.PrepareAsync([a4], CancellationToken.None)).SetAside);
+        dropped.Add((await verifier.PrepareAsync("jetstream", [a4], CancellationToken.None)).SetAside);
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             time.Advance(HeldRecords.Delay(attempt) + TimeSpan.FromMilliseconds(1));
-            dropped.Add((await verifier.PrepareAsync([], CancellationToken.None)).SetAside);
+            dropped.Add((await verifier.PrepareAsync("jetstream", [], CancellationToken.None)).SetAside);
         }
         Assert.Equal(1, dropped.Skipped[RecordRefusals.PdsUnavailable]);
         Assert.Equal(0, verifier.Held.Count);

@@ -1,0 +1,4 @@
+namespace AtSync.Firehose.Repos;
+
+/// <summary>One row of <c>atproto_held_commits</c>: a raw frame waiting for its repository, in stream order.</summary>
+public sealed record HeldFrame(string Did, long Seq, string Stream, byte[] Frame, long HeldAt);
