@@ -5,12 +5,17 @@ namespace AtSync.Firehose;
 
 /// <summary>
 /// Tuning of the Firehose (section <c>Firehose</c>, e.g. <c>Firehose__BatchSize</c>); every value has a production
-/// default. <see cref="ReplayFile"/> (<c>FIREHOSE_REPLAY_FILE</c>) switches the relay for a capture file.
+/// default. <see cref="Source"/> (<c>FIREHOSE_SOURCE</c>) chooses where repository events come from; <see cref="ReplayFile"/>
+/// (<c>FIREHOSE_REPLAY_FILE</c>) names the capture file (and alone also selects it).
 /// </summary>
 public sealed class FirehoseOptions
 {
     public const string Section = "Firehose";
     public const string ReplayFileSetting = "FIREHOSE_REPLAY_FILE";
+    public const string SourceSetting = "FIREHOSE_SOURCE";
+
+    /// <summary>The repository event source: the relay (default), a Jetstream (<c>Ingest/Jetstream/</c>), or a capture file.</summary>
+    public FirehoseSource Source { get; set; } = FirehoseSource.Relay;
 
     /// <summary>Frames buffered between the socket and the database writer.</summary>
     [Range(1, 100_000)]
@@ -88,4 +93,17 @@ public sealed class FirehoseOptions
 
     /// <summary>Health: unhealthy when frames have been waiting this long without the cursor moving.</summary>
     public TimeSpan CursorStuckAfter { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary><c>FIREHOSE_SOURCE</c>: <c>relay</c>, <c>jetstream</c> or <c>file</c>.</summary>
+public enum FirehoseSource
+{
+    /// <summary>The relay's <c>com.atproto.sync.subscribeRepos</c> (<c>RELAY_URL</c>): every commit signed, the whole network.</summary>
+    Relay,
+
+    /// <summary>A Jetstream's <c>/subscribe</c> (<c>JETSTREAM_URL</c>) filtered to <c>net.vza.forum.*</c>; each record proven by its author's PDS.</summary>
+    Jetstream,
+
+    /// <summary>A capture file (<c>FIREHOSE_REPLAY_FILE</c>).</summary>
+    File,
 }

@@ -7,6 +7,7 @@ using AtSync.Firehose.Import;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Repos;
 using AtSync.Firehose.Verify;
+using AtSync.Firehose.Ingest.Jetstream;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +32,23 @@ public static class FirehoseRegistration
             {
                 var replay = builder.Configuration[FirehoseOptions.ReplayFileSetting];
                 if (!string.IsNullOrWhiteSpace(replay)) options.ReplayFile = replay;
+                var source = builder.Configuration[FirehoseOptions.SourceSetting] ?? builder.Configuration[$"{FirehoseOptions.Section}:Source"];
+                if (string.IsNullOrWhiteSpace(source))
+                {
+                    if (!string.IsNullOrWhiteSpace(options.ReplayFile)) options.Source = FirehoseSource.File;
+                }
+                else if (Enum.TryParse<FirehoseSource>(source.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                {
+                    options.Source = parsed;
+                }
+                else
+                {
+                    options.Source = (FirehoseSource)(-1); // refused by the validation below, naming the setting
+                }
             })
+            .Validate(options => Enum.IsDefined(options.Source), $"{FirehoseOptions.SourceSetting} must be relay, jetstream or file")
+            .Validate(options => options.Source != FirehoseSource.File || !string.IsNullOrWhiteSpace(options.ReplayFile),
+                $"{FirehoseOptions.SourceSetting}=file needs {FirehoseOptions.ReplayFileSetting}")
             .Validate(options => options.BatchMaxDelay > TimeSpan.Zero && options.IdleTimeout > TimeSpan.Zero
                 && options.ReconnectInitialDelay > TimeSpan.Zero && options.ReconnectMaxDelay >= options.ReconnectInitialDelay,
                 "Firehose timings must be positive (Firehose__BatchMaxDelay, Firehose__IdleTimeout, Firehose__Reconnect*)")
@@ -63,6 +80,7 @@ public static class FirehoseRegistration
         builder.Services.AddSingleton<LinkedDids>();
         builder.Services.AddSingleton<RepoStateStore>();
         builder.Services.AddSingleton<BatchVerifier>();
+        builder.AddJetstream();
         builder.Services.AddSingleton(services =>
         {
             var forum = services.GetRequiredService<IOptions<ForumOptions>>().Value;

@@ -2,20 +2,25 @@ using AtSync.Core.Settings;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest;
+using AtSync.Firehose.Ingest.Jetstream;
 using AtSync.Firehose.Processing;
 using AtSync.Firehose.Verify;
+using AtSync.Firehose.Verify.Jetstream;
 using Microsoft.Extensions.Options;
 
 namespace AtSync.Firehose;
 
 /// <summary>
-/// Builds the Firehose's two streams: <c>firehose</c> (the relay's subscribeRepos, or a capture file) and
-/// <c>labels</c> (the labeler's subscribeLabels). Each has its own state (health), cursor row and processor.
+/// Builds the Firehose's two streams: the repository events (<c>firehose</c>: the relay's subscribeRepos or a capture
+/// file; <c>jetstream</c>: a Jetstream's /subscribe, its own cursor row since its cursor is in µs) and <c>labels</c> (the
+/// labeler's subscribeLabels). Each has its own state (health), cursor row and processor.
 /// </summary>
 public sealed class FirehoseStreams(
     IOptions<FirehoseOptions> firehoseOptions,
     IOptions<NetworkOptions> networkOptions,
     BatchVerifier verifier,
+    JetstreamBatchVerifier jetstreamVerifier,
+    IOptions<JetstreamOptions> jetstreamOptions,
     BatchWriter writer,
     IStreamDecoder decoder,
     FirehoseMetrics metrics,
@@ -24,6 +29,7 @@ public sealed class FirehoseStreams(
 {
     public const string RepoService = "firehose";
     public const string LabelService = "labels";
+    public const string JetstreamService = "jetstream";
     public const string SubscribeReposPath = "/xrpc/com.atproto.sync.subscribeRepos";
     public const string SubscribeLabelsPath = "/xrpc/com.atproto.label.subscribeLabels";
 
@@ -36,12 +42,23 @@ public sealed class FirehoseStreams(
     public StreamProcessor CreateRepoProcessor()
     {
         var options = firehoseOptions.Value;
-        IFrameSource source = string.IsNullOrWhiteSpace(options.ReplayFile)
+        if (options.Source == FirehoseSource.Jetstream) return CreateJetstreamProcessor(options);
+        IFrameSource source = options.Source == FirehoseSource.Relay
             ? new WebSocketFrameSource(StreamUrl(networkOptions.Value.RelayUrl, SubscribeReposPath), Repo, options, metrics, time,
                 loggers.CreateLogger<WebSocketFrameSource>())
-            : new CaptureFileSource(options.ReplayFile, Repo, options, time, loggers.CreateLogger<CaptureFileSource>(), metrics);
+            : new CaptureFileSource(options.ReplayFile!, Repo, options, time, loggers.CreateLogger<CaptureFileSource>(), metrics);
         return new StreamProcessor(RepoService, source, decoder.DecodeRepoFrame, verifier, writer, Repo, options, metrics, time,
             loggers.CreateLogger<StreamProcessor>());
+    }
+
+    private StreamProcessor CreateJetstreamProcessor(FirehoseOptions options)
+    {
+        var jetstream = jetstreamOptions.Value;
+        var socket = new WebSocketFrameSource(JetstreamUrl.Subscribe(jetstream.Url, jetstream.Compress), Repo, options, metrics, time,
+            loggers.CreateLogger<WebSocketFrameSource>());
+        var decoder = new JetstreamEventDecoder(options.MaxMessageBytes);
+        return new StreamProcessor(JetstreamService, new JetstreamSource(socket, jetstream.CursorRewind), decoder.Decode, jetstreamVerifier, writer,
+            Repo, options, metrics, time, loggers.CreateLogger<StreamProcessor>(), strictOrder: false);
     }
 
     public StreamProcessor? CreateLabelProcessor()

@@ -15,19 +15,22 @@ namespace AtSync.Firehose.Processing;
 /// within the deadline is parked with its commit held, Repos/, so nobody else waits) → apply (<see cref="BatchWriter"/>:
 /// the batch, the repository changes and the stream's cursor in one transaction). A batch that fails on a transient
 /// database error is retried until it commits (the channel fills, the socket read waits: nothing is dropped). On stop:
-/// reading stops at the next frame, the current batch and its cursor are flushed.
+/// reading stops at the next frame, the current batch and its cursor are flushed. A stream whose sequence numbers are
+/// only roughly ordered (Jetstream's <c>time_us</c>: <paramref name="strictOrder"/> false) skips nothing by cursor: its
+/// cursor is the highest value seen, and replays are no-ops by the record revisions (<c>Apply/Mappings/RecordRevisions.cs</c>).
 /// </summary>
 public sealed partial class StreamProcessor(
     string service,
     IFrameSource source,
     Func<ReadOnlyMemory<byte>, StreamEvent> decode,
-    BatchVerifier verifier,
+    IBatchVerifier verifier,
     BatchWriter writer,
     StreamState state,
     FirehoseOptions options,
     FirehoseMetrics metrics,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    bool strictOrder = true)
 {
     public static readonly TimeSpan FinalFlushBudget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RetryFirst = TimeSpan.FromMilliseconds(200);
@@ -161,19 +164,19 @@ public sealed partial class StreamProcessor(
         {
             return;
         }
-        if (seq <= Processed)
+        if (seq <= Processed && strictOrder)
         {
             metrics.Skipped(Outcomes.AlreadyProcessed);
             return;
         }
-        Interlocked.Exchange(ref _processed, seq);
+        if (seq > Processed) Interlocked.Exchange(ref _processed, seq);
         if (batch.Frames == 0)
         {
             batch.StartedTimestamp = time.GetTimestamp();
             state.MarkWaiting(time.GetUtcNow());
         }
         batch.Frames++;
-        batch.Cursor = seq;
+        batch.Cursor = Math.Max(batch.Cursor, Processed);
         batch.FrameTimestamps.Add(frame.ReceivedTimestamp);
         switch (decoded)
         {

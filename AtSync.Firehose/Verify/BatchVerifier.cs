@@ -14,7 +14,7 @@ namespace AtSync.Firehose.Verify;
 /// </summary>
 public sealed class BatchVerifier(
     CommitSignatures signatures, LabelSignatures labelSignatures, AuthorHandles handles, RepoStateStore repos, IOptions<FirehoseOptions> options,
-    TimeProvider time)
+    TimeProvider time) : IBatchVerifier
 {
     public async Task<PreparedBatch> PrepareAsync(string stream, IReadOnlyList<StreamEvent> events, CancellationToken ct)
     {

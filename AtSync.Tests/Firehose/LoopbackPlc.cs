@@ -39,6 +39,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
     /// <summary>Adds an <c>#atproto_pds</c> service (<c>AtprotoPersonalDataServer</c>) with this endpoint to the DID's document.</summary>
     public ConcurrentDictionary<string, Uri> Pds { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The PDS every other document names as its <c>#atproto_pds</c> service (none when null).</summary>
+    public Uri? DefaultPds { get; set; }
+
     /// <summary>DIDs whose lookups answer 503 (their key unavailable, as behind a failing host).</summary>
     public ConcurrentDictionary<string, bool> Unavailable { get; } = new(StringComparer.Ordinal);
 
@@ -71,9 +74,9 @@ public sealed class LoopbackPlc : IAsyncDisposable
         }
         var document = new Dictionary<string, object> { ["id"] = did, ["verificationMethod"] = methods };
         if (Handles.TryGetValue(did, out var handle)) document["alsoKnownAs"] = new[] { "at://" + handle };
-        if (Pds.TryGetValue(did, out var pds))
+        if (Pds.TryGetValue(did, out var pds) || (pds = DefaultPds) is not null)
         {
-            document["service"] = new[] { new { id = "#atproto_pds", type = "AtprotoPersonalDataServer", serviceEndpoint = pds.ToString().TrimEnd('/') } };
+            document["service"] = new[] { new { id = "#atproto_pds", type = "AtprotoPersonalDataServer", serviceEndpoint = pds.GetLeftPart(UriPartial.Authority) } };
         }
         await LoopbackHttpServer.Json(context, 200, JsonSerializer.Serialize(document));
     }
