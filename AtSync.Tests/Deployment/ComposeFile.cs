@@ -16,7 +16,9 @@ public sealed record ComposeService(
     IReadOnlyDictionary<string, string?> DependsOn,
     string? User,
     IReadOnlyList<string> Ports,
-    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes);
+    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes,
+    IReadOnlyList<string> Command,
+    string? HealthRetries);
 
 /// <summary>A Docker Compose file parsed with YamlDotNet's representation model (no schema of our own to drift).</summary>
 public sealed class ComposeFile
@@ -76,7 +78,9 @@ public sealed class ComposeFile
             dependsOn,
             Scalar(Child(node, "user")),
             Sequence(Child(node, "ports")),
-            volumes);
+            volumes,
+            Sequence(Child(node, "command")),
+            Scalar(Child(Mapping(node, "healthcheck"), "retries")));
     }
 
     private static YamlNode? Child(YamlMappingNode? node, string key) =>

@@ -5,6 +5,28 @@ set -eu
 root=/var/www/phpbb
 helper=/usr/local/lib/atsync/atsync-phpbb.php
 
+# <NAME>_FILE (Docker secrets, docker-compose.secrets.yml): NAME is read from the file it names, as the official
+# database images do; one of the two, never both. Only the names are printed, never a value.
+file_env() {
+  name=$1
+  eval "file=\${${name}_FILE:-}"
+  eval "value=\${${name}:-}"
+  [ -n "$file" ] || return 0
+  if [ -n "$value" ]; then
+    echo "atsync-phpbb: $name and ${name}_FILE are both set (use one)" >&2
+    exit 2
+  fi
+  if [ ! -r "$file" ]; then
+    echo "atsync-phpbb: ${name}_FILE names a file that cannot be read" >&2
+    exit 2
+  fi
+  value=$(cat "$file")
+  export "$name=$value"
+  unset "${name}_FILE"
+}
+file_env PHPBB_DB_PASSWORD
+file_env PHPBB_ADMIN_PASSWORD
+
 php "$helper" wait-db
 
 set +e
