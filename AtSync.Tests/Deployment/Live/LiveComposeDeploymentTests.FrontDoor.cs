@@ -189,7 +189,13 @@ public sealed partial class LiveComposeDeploymentTests
         (await deployment.ComposeAsync(["down"], TimeSpan.FromMinutes(2))).EnsureSuccess();
         deployment.UseSecretFiles();
         var up = System.Diagnostics.Stopwatch.StartNew();
-        (await deployment.ComposeAsync(["up", "--detach", "--pull", "never"], TimeSpan.FromMinutes(3))).EnsureSuccess();
+        var started = await deployment.ComposeAsync(["up", "--detach", "--pull", "never"], TimeSpan.FromMinutes(3));
+        if (started.ExitCode != 0)
+        {
+            var states = (await deployment.ComposeAsync(["ps", "--all", "--format", "{{.Service}} {{.State}} {{.Status}}"])).Output;
+            var logs = await deployment.ComposeAsync(["logs", "--no-color", "--tail", "30"]);
+            throw new InvalidOperationException($"`up` with the secrets override failed:\n{started.Output}\n{states}\n{logs.Output}");
+        }
         await deployment.WaitForHealthAsync(ComposeDeployment.Services, "healthy", TimeSpan.FromMinutes(3));
         _figures.Seconds("secrets as files: `up -d` → all healthy", up.Elapsed.TotalSeconds, 120);
 
