@@ -119,7 +119,11 @@ public sealed class ComposeDeployment
         File.WriteAllText(pathsFile, paths.ToString());
         EnvFile = Path.Combine(_work.FullName, "deploy-no-secrets.env");
         File.WriteAllText(EnvFile, EnvText(_images, withSecrets: false));
-        _files = [Path.Combine(RepositoryPaths.Root, ComposeFileName), OverrideFile, Path.Combine(RepositoryPaths.Root, SecretsFileName), pathsFile];
+        // The secrets override right after the generated file: Compose 2.26 applies a `!reset` to the files before it
+        // only up to the first override, so the machine's override comes after it and sets no connection string.
+        var machine = Path.Combine(_work.FullName, "docker-compose.override-secret-files.yml");
+        File.WriteAllText(machine, OverrideText(_images, Local, inlineConnectionStrings: false));
+        _files = [Path.Combine(RepositoryPaths.Root, ComposeFileName), Path.Combine(RepositoryPaths.Root, SecretsFileName), machine, pathsFile];
         SecretFilesInUse = true;
     }
 
@@ -177,7 +181,7 @@ public sealed class ComposeDeployment
         "",
     });
 
-    private string OverrideText(LocalImageSet images, LocalEnvironment local)
+    private string OverrideText(LocalImageSet images, LocalEnvironment local, bool inlineConnectionStrings = true)
     {
         string Host(string service) => $"""
               {service}:
@@ -190,7 +194,7 @@ public sealed class ComposeDeployment
                 environment:
                   HTTP_PORTS: "{port}"
                   ASPNETCORE_URLS: "http://127.0.0.1:{port}"
-                  ConnectionStrings__phpbb: "{ServiceConnectionString(local, "${MYSQL_PASSWORD}")}"
+                  {(inlineConnectionStrings ? $"ConnectionStrings__phpbb: \"{ServiceConnectionString(local, "${MYSQL_PASSWORD}")}\"" : "# ConnectionStrings__phpbb_FILE (docker-compose.secrets.yml)")}
                   OTEL_EXPORTER_OTLP_ENDPOINT: ""
 
             """;
@@ -287,7 +291,7 @@ public sealed class ComposeDeployment
     public Task<CommandResult> ComposeConfigWithoutOverrideAsync() =>
         CommandRunner.RunAsync(_compose[0],
             [.. _compose.Skip(1), "--ansi", "never", "--project-name", ProjectName, "--env-file", EnvFile,
-             .. _files.Where(f => f != OverrideFile && !f.EndsWith("secret-paths.yml", StringComparison.Ordinal)).SelectMany(f => new[] { "-f", f }), "config", "--format", "json"],
+             .. _files.Where(f => f.StartsWith(RepositoryPaths.Root, StringComparison.Ordinal)).SelectMany(f => new[] { "-f", f }), "config", "--format", "json"],
             _docker.Environment, TimeSpan.FromMinutes(1), RepositoryPaths.Root);
 
     public async Task<ContainerState> StateAsync(string service)
