@@ -228,7 +228,8 @@ public sealed partial class LiveComposeDeploymentTests
 
         // Still working end to end: a linked member's new post reaches the PDS through the QueueWorker.
         var before = pds.Records.Count;
-        await InsertTopicsAsync(deployment.RootConnectionString, tables, [7001], QueueTopics + 20, 1);
+        // Far above every id used before (the Firehose's topics take the auto-increment ids after the queue scenario's).
+        await InsertTopicsAsync(deployment.RootConnectionString, tables, [7001], 100_000, 1);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (pds.Records.Count < before + QueueRepliesPerTopic + 1 && DateTime.UtcNow < deadline) await Task.Delay(200);
         _figures.Count("secrets as files: a linked member's new topic and replies on the PDS", pds.Records.Count - before, QueueRepliesPerTopic + 1);
