@@ -51,12 +51,14 @@ internal static class AtSyncApplication
             // A refresh must come from the client the session was issued to: the linking service's.
             .WithOAuthClient(parameters, publicUrl);
 
+        // Optional Prometheus and Grafana (Monitoring.cs): Parameters:monitoring=true in run mode, a compose profile when published.
+        var monitoring = Monitoring.Add(builder, database, firehose, queueWorker);
+
 #if ATSYNC_FULL_STACK
         // `aspire publish`: a Docker Compose file (FullStack/ComposePublishing.cs; needs Aspire.Hosting.Docker).
-        ComposePublishing.Add(builder, parameters, database, firehose, queueWorker, linking);
+        ComposePublishing.Add(builder, parameters, database, firehose, queueWorker, linking, monitoring);
 #else
-        _ = firehose;
-        _ = queueWorker;
+        _ = monitoring;
 #endif
     }
 

@@ -19,6 +19,11 @@ internal sealed record ForumDatabase(
     IResourceBuilder<IResource>? ReadyWhenHealthy,
     IResourceBuilder<ContainerResource>? Forum = null)
 {
+    /// <summary>The full stack's MySQL server, its service account and that account's password (for mysqld_exporter: Monitoring.cs).</summary>
+    public IResourceBuilder<IResourceWithEndpoints>? Server { get; init; }
+    public string? AccountName { get; init; }
+    public IResourceBuilder<ParameterResource>? AccountPassword { get; init; }
+
     /// <summary>The connection string's name: the services read <c>ConnectionStrings__phpbb</c>.</summary>
     public const string Name = "phpbb";
 

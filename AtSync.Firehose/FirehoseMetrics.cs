@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
 
 namespace AtSync.Firehose;
 
@@ -44,8 +45,8 @@ public sealed class FirehoseMetrics : IDisposable
         _reconnects = _meter.CreateCounter<long>(ReconnectsName, "{reconnect}", "Stream reconnect attempts, by stream");
         _labels = _meter.CreateCounter<long>(LabelsName, "{label}", "Labels received, by outcome");
         _lag = _meter.CreateHistogram<double>(LagName, "s", "Now minus the event's time, when it is processed");
-        _batchCommit = _meter.CreateHistogram<double>(BatchCommitName, "ms", "Time to write and commit one batch");
-        _frameToCommit = _meter.CreateHistogram<double>(FrameToCommitName, "ms", "From a frame's arrival to its batch's commit");
+        _batchCommit = _meter.CreateHistogram(BatchCommitName, "s", "Time to write and commit one batch", advice: LatencyBuckets.Advice);
+        _frameToCommit = _meter.CreateHistogram(FrameToCommitName, "s", "From a frame's arrival to its batch's commit", advice: LatencyBuckets.Advice);
         _meter.CreateObservableGauge(CursorStalenessName, ObserveStaleness, "s", "Seconds since the stream's cursor was last saved");
     }
 
@@ -63,9 +64,9 @@ public sealed class FirehoseMetrics : IDisposable
 
     public void Lag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 
-    public void BatchCommitted(TimeSpan elapsed) => _batchCommit.Record(elapsed.TotalMilliseconds);
+    public void BatchCommitted(TimeSpan elapsed) => _batchCommit.Record(elapsed.TotalSeconds);
 
-    public void FrameCommitted(TimeSpan elapsed) => _frameToCommit.Record(elapsed.TotalMilliseconds);
+    public void FrameCommitted(TimeSpan elapsed) => _frameToCommit.Record(elapsed.TotalSeconds);
 
     /// <summary>Registers the staleness source of a stream's cursor (null while no cursor was ever saved).</summary>
     public void TrackCursor(string stream, Func<double?> secondsSinceSaved)

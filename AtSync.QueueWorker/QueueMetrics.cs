@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
 using AtSync.Core.Forum;
 using AtSync.QueueWorker.Queue;
 
@@ -26,7 +27,7 @@ public sealed class QueueMetrics
         meter.CreateObservableGauge("atsync.queue.dead_letter", () => Volatile.Read(ref _depth).DeadLetter, "{row}", "Queue rows given up on");
         _processed = meter.CreateCounter<long>("atsync.queue.processed", "{row}", "Queue rows finished (written or nothing to write)");
         _failed = meter.CreateCounter<long>("atsync.queue.failed", "{row}", "Queue row attempts that failed, by reason");
-        _writeDuration = meter.CreateHistogram<double>("atsync.queue.write.duration", "ms", "Duration of PDS writes");
+        _writeDuration = meter.CreateHistogram("atsync.queue.write.duration", "s", "Duration of PDS writes", advice: LatencyBuckets.Advice);
         _refreshes = meter.CreateCounter<long>("atsync.queue.token_refreshes", "{refresh}", "PDS session refreshes, by result");
     }
 
@@ -40,7 +41,7 @@ public sealed class QueueMetrics
     public void Failed(string reason) => _failed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void WriteDuration(QueueOperation operation, TimeSpan elapsed, bool success) =>
-        _writeDuration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation.ToSql()),
+        _writeDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("operation", operation.ToSql()),
             new KeyValuePair<string, object?>("success", success));
 
     public void TokenRefreshed(string result) => _refreshes.Add(1, new KeyValuePair<string, object?>("result", result));

@@ -45,6 +45,10 @@ internal static class ComposeDeployment
         ["linking"] = ("0.5", "384m"),
         ["proxy"] = ("0.5", "256m"),
         ["compose-dashboard"] = ("0.5", "512m"),
+        ["prometheus"] = ("0.5", "512m"),
+        ["grafana"] = ("0.5", "256m"),
+        ["cadvisor"] = ("0.3", "256m"),
+        ["mysqld-exporter"] = ("0.2", "64m"),
     };
 
     /// <summary>Each .NET service's port inside its container (HTTP_PORTS; AtSyncApplication).</summary>
@@ -124,6 +128,14 @@ internal static class ComposeDeployment
         service.Healthcheck = new Healthcheck { Test = ["NONE"], Interval = "30s", Timeout = "5s", StartPeriod = "0s" };
     }
 
+    /// <summary>A monitoring service (Monitoring.cs): hardened like the rest, behind the compose profile <c>monitoring</c>.</summary>
+    public static void Monitor(Service service, string name, Action<Service> shape)
+    {
+        Harden(service, name, user: null);
+        service.Profiles = [Monitoring.ComposeProfile];
+        shape(service);
+    }
+
     private static void Harden(Service service, string name, string? user)
     {
         service.Restart = "unless-stopped";
@@ -138,7 +150,7 @@ internal static class ComposeDeployment
         }
     }
 
-    private static Healthcheck Check(List<string> test, string startPeriod) => new()
+    internal static Healthcheck Check(List<string> test, string startPeriod) => new()
     {
         Test = test,
         Interval = "10s",
@@ -166,8 +178,8 @@ internal static class ComposeDeployment
     /// <summary>One comment per variable of the generated <c>.env</c>: what it is and how to produce it.</summary>
     public static void DescribeVariables(IDictionary<string, CapturedEnvironmentVariable> variables)
     {
-        // The MySQL and proxy bind mounts point at ./docker/ and ./secrets/tls in the compose file itself; no host path to fill in.
-        foreach (var key in variables.Keys.Where(k => k.StartsWith("MYSQL_BINDMOUNT_", StringComparison.Ordinal) || k.StartsWith("PROXY_BINDMOUNT_", StringComparison.Ordinal)).ToList())
+        // The bind mounts point at ./docker/, ./ops/, ./secrets/tls or fixed host paths in the compose file itself; no host path to fill in.
+        foreach (var key in variables.Keys.Where(k => k.Contains("_BINDMOUNT_", StringComparison.Ordinal)).ToList())
         {
             variables.Remove(key);
         }
@@ -198,6 +210,7 @@ internal static class ComposeDeployment
         ["LABELER_URL"] = "Service URL of the labeler (its com.atproto.label.subscribeLabels stream). Empty means FORUM_PDS_URL",
         ["PLC_DIRECTORY_URL"] = $"PLC directory the Firehose resolves did:plc documents from (the signing keys of commits). Empty means {AtSyncParameters.DefaultPlcDirectoryUrl}",
         ["LOG_LEVEL"] = $"Default minimum log level of the AtSync services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
+        ["GRAFANA_ADMIN_PASSWORD"] = "Secret. Password of Grafana's `admin` account (compose profile `monitoring`: docker compose --profile monitoring up -d). Generate: openssl rand -base64 18",
         ["FORUM_IMAGE"] = $"phpBB image of the forum service; built from ./docker by `docker compose build forum`. Empty means {PhpbbImageDefault}",
         ["FIREHOSE_IMAGE"] = "AtSync.Firehose image, pinned by tag, e.g. atsync/firehose:1.0.0; build: dotnet publish AtSync.Firehose -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/firehose -p:ContainerImageTag=1.0.0",
         ["LINKING_PUBLIC_URL"] = "Where forum members reach the linking service: the front door's https origin (phpBB's) with the path /atproto/, ending in '/', e.g. https://forum.example.com/atproto/ (the OAuth client_id is {LINKING_PUBLIC_URL}oauth/client-metadata.json)",

@@ -18,8 +18,10 @@ internal static class ComposePublishing
         ForumDatabase database,
         IResourceBuilder<ProjectResource> firehose,
         IResourceBuilder<ProjectResource> queueWorker,
-        IResourceBuilder<ProjectResource> linking)
+        IResourceBuilder<ProjectResource> linking,
+        MonitoringResources? monitoring)
     {
+        _ = database;
         builder.AddDockerComposeEnvironment("compose")
             .WithDashboard(dashboard => dashboard
                 .WithImage(DashboardImage, DashboardImageTag)
@@ -33,6 +35,15 @@ internal static class ComposePublishing
         if (builder.ExecutionContext.IsPublishMode && database.Forum is { } forum)
         {
             FrontDoor.Add(builder, forum, linking);
+        }
+
+        // Prometheus, Grafana and the exporters: behind the compose profile `monitoring` (Monitoring.cs).
+        if (monitoring is not null)
+        {
+            monitoring.Prometheus.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "prometheus", MonitoringCompose.Prometheus));
+            monitoring.Grafana.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "grafana", MonitoringCompose.Grafana));
+            monitoring.Cadvisor?.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "cadvisor", MonitoringCompose.Cadvisor));
+            monitoring.MysqldExporter?.PublishAsDockerComposeService((resource, service) => ComposeDeployment.Monitor(service, "mysqld-exporter", MonitoringCompose.MysqldExporter));
         }
     }
 }

@@ -70,7 +70,12 @@ internal static class ForumStack
             .WithHttpHealthCheck("/healthz.php")
             .PublishAsDockerComposeService((resource, service) => ComposeDeployment.Phpbb(parameters, service));
 
-        return new ForumDatabase(connectionString, ReadyWhenHealthy: database, Forum: forum);
+        return new ForumDatabase(connectionString, ReadyWhenHealthy: database, Forum: forum)
+        {
+            Server = mysql,
+            AccountName = DatabaseUser,
+            AccountPassword = mySqlPassword,
+        };
     }
 
     /// <summary>The arguments of docker/mysqld.args (one a line; # comments).</summary>

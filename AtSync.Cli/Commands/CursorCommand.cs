@@ -1,10 +1,12 @@
 using System.CommandLine;
+using AtSync.Core.Storage;
 using MySqlConnector;
 
 namespace AtSync.Cli.Commands;
 
 /// <summary>
-/// <c>atsync cursor show|set|rewind</c>: the streams' stored cursors (<c>atproto_cursors</c>). The Firehose reads its
+/// <c>atsync cursor show|set|rewind</c>: the streams' stored cursors (<c>atproto_cursors</c>); a rewind by time uses the
+/// Firehose's per-minute samples (<c>atproto_cursor_samples</c>, migration 700). The Firehose reads its
 /// cursor when a stream starts and overwrites it with every batch, so <c>set</c>/<c>rewind</c> are for a stopped
 /// Firehose (a warning says so when the cursor was saved in the last minute). Replaying is safe: events at or below
 /// the cursor are skipped and each record's last applied revision makes a replayed operation a no-op.
@@ -69,25 +71,50 @@ public static class CursorCommand
     private static Command Rewind(AtSyncCommand.Runner run)
     {
         var duration = new Argument<string>("duration") { Description = "How far back: 90s, 15m, 2h, 1d" };
-        var rate = new Option<double>("--rate")
+        var rate = new Option<double?>("--rate")
         {
-            Description = "The stream's events per second (the dashboard's events/s): sequence numbers carry no time, so the rewind is duration × rate",
-            Required = true,
+            Description = "Fallback when no cursor sample is that old (samples are kept 8 days): the stream's events per second " +
+                "(the dashboard's events/s), and the rewind is duration × rate",
         };
         var stream = StreamOption();
-        var command = new Command("rewind", "Move a cursor back by a duration, to replay what the stream sent since") { duration, rate, stream };
+        var command = new Command("rewind",
+            "Move a cursor back by a duration, to replay what the stream sent since: to the cursor the Firehose committed at that time " +
+            "(its per-minute samples), or by duration × --rate when no sample is that old")
+        { duration, rate, stream };
         command.SetAction(run.Action(async (context, parse, cancellationToken) =>
         {
             if (!Durations.TryParse(parse.GetValue(duration), out var span)) return context.Fail(ExitCodes.Usage, "duration is not a duration (e.g. 90s, 15m, 2h, 1d)");
             var perSecond = parse.GetValue(rate);
-            if (perSecond <= 0 || double.IsNaN(perSecond)) return context.Fail(ExitCodes.Usage, "--rate must be positive");
-            var back = (long)Math.Ceiling(span.TotalSeconds * perSecond);
-            return await StoreAsync(context, parse.GetValue(stream)!, current => Math.Max(0, current - back), cancellationToken);
+            if (perSecond is { } r && (r <= 0 || double.IsNaN(r) || double.IsInfinity(r))) return context.Fail(ExitCodes.Usage, "--rate must be positive");
+            var name = parse.GetValue(stream)!;
+            var at = context.Now.ToUnixTimeSeconds() - (long)Math.Ceiling(span.TotalSeconds);
+            OperatorQueries.CursorSample? sample;
+            await using (var connection = await context.Environment.OpenAsync(cancellationToken))
+            {
+                sample = await OperatorQueries.CursorSampleAtAsync(connection, context.Environment.Tables, name, at, cancellationToken);
+            }
+            if (sample is { } found)
+            {
+                // The cursor as it stood then; never forward (a stream that had been rewound before may be behind it).
+                return await StoreAsync(context, name, current => Math.Min(current, found.Cursor), cancellationToken,
+                    new RewindBasis("sample", found.SampledAt, null));
+            }
+            if (perSecond is not { } eventsPerSecond)
+            {
+                return context.Fail(ExitCodes.Failed,
+                    $"no cursor sample of {name} is {Durations.Format(span)} old (the Firehose records one a minute and keeps them {CursorSampleRetention.Days} days): " +
+                    "pass --rate <events/s> to rewind by duration × rate");
+            }
+            var back = (long)Math.Ceiling(span.TotalSeconds * eventsPerSecond);
+            return await StoreAsync(context, name, current => Math.Max(0, current - back), cancellationToken, new RewindBasis("rate", null, eventsPerSecond));
         }));
         return command;
     }
 
-    private static async Task<int> StoreAsync(CliContext context, string stream, Func<long, long> next, CancellationToken cancellationToken)
+    /// <summary>How a rewind chose its cursor: a stored sample (and when it was taken), or duration × rate.</summary>
+    private sealed record RewindBasis(string Method, long? SampledAt, double? Rate);
+
+    private static async Task<int> StoreAsync(CliContext context, string stream, Func<long, long> next, CancellationToken cancellationToken, RewindBasis? basis = null)
     {
         var t = context.Environment.Tables;
         await using var connection = await context.Environment.OpenAsync(cancellationToken);
@@ -121,8 +148,21 @@ public static class CursorCommand
         {
             context.Error.WriteLine("atsync: warning: the cursor was saved less than a minute ago: if the Firehose is running it will overwrite this; stop it, set the cursor, start it");
         }
-        if (context.Json) context.WriteJson(new { stream, previous = current, cursor = value });
-        else context.WriteLine($"{stream}: {current?.ToString() ?? "none"} -> {value}");
+        if (context.Json)
+        {
+            if (basis is null) context.WriteJson(new { stream, previous = current, cursor = value });
+            else context.WriteJson(new { stream, previous = current, cursor = value, method = basis.Method, sampled_at = basis.SampledAt, rate = basis.Rate });
+        }
+        else
+        {
+            var how = basis switch
+            {
+                { SampledAt: { } at } => $" (the cursor committed at {DateTimeOffset.FromUnixTimeSeconds(at):u})",
+                { Rate: { } rate } => $" (no sample that old: duration × {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} events/s)",
+                _ => "",
+            };
+            context.WriteLine($"{stream}: {current?.ToString() ?? "none"} -> {value}{how}");
+        }
         return ExitCodes.Ok;
     }
 }

@@ -8,6 +8,9 @@ public static class OperatorQueries
 {
     public sealed record CursorRow(string Stream, long Value, long UpdatedAt);
 
+    /// <summary>Where a stream's cursor stood at <c>SampledAt</c> (unix seconds).</summary>
+    public sealed record CursorSample(long SampledAt, long Cursor);
+
     public sealed record QueueCounts(long Pending, long Processing, long DeadLetter, long? OldestPendingCreatedAt);
 
     public static async Task<List<CursorRow>> CursorsAsync(MySqlConnection connection, AtSyncTables tables, CancellationToken cancellationToken)
@@ -20,6 +23,19 @@ public static class OperatorQueries
             rows.Add(new CursorRow(reader.GetString(0), Convert.ToInt64(reader.GetValue(1)), Convert.ToInt64(reader.GetValue(2))));
         }
         return rows;
+    }
+
+    /// <summary>The last sample of <paramref name="stream"/>'s cursor taken at or before <paramref name="unixSeconds"/> (migration 700).</summary>
+    public static async Task<CursorSample?> CursorSampleAtAsync(MySqlConnection connection, AtSyncTables tables, string stream, long unixSeconds, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand($"""
+            SELECT sampled_at, cursor_value FROM {tables.CursorSamples}
+            WHERE service = @s AND sampled_at <= @at ORDER BY sampled_at DESC LIMIT 1
+            """, connection);
+        command.Parameters.AddWithValue("@s", stream);
+        command.Parameters.AddWithValue("@at", Math.Max(0, unixSeconds));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new CursorSample(Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1))) : null;
     }
 
     public static async Task<QueueCounts> QueueAsync(MySqlConnection connection, AtSyncTables tables, CancellationToken cancellationToken)

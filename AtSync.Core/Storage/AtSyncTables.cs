@@ -9,6 +9,9 @@ public sealed record AtSyncTables(string Prefix)
 {
     public string SchemaMigrations => Prefix + "atproto_schema_migrations";
     public string Cursors => Prefix + "atproto_cursors";
+
+    /// <summary>Firehose: one (minute, cursor) sample per stream and minute, for rewinds by time (migration 700).</summary>
+    public string CursorSamples => Prefix + "atproto_cursor_samples";
     public string Queue => Prefix + "atproto_queue";
     public string Users => Prefix + "atproto_users";
     public string Posts => Prefix + "atproto_posts";

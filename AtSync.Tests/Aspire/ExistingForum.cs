@@ -96,63 +96,18 @@ public sealed class ExistingForum : IAsyncDisposable
     /// </summary>
     public async Task<string> LinkUserAsync(long userId)
     {
-        var did = $"did:plc:user{userId:D4}aaaaaaaaaaaaaaaaaaa";
+        var did = PhpbbSeed.UserDid(userId);
         var (access, refresh, expires) = Pds.CreateSession(did);
         using var cipher = new TokenCipher(new Dictionary<string, byte[]> { ["v1"] = _tokenKey }, "v1");
-        await using var connection = await Database.OpenAsync();
-        await using (var user = new MySqlCommand($"INSERT INTO {Database.Tables.PhpbbUsers} (user_id, username, username_clean, user_permissions, user_sig) VALUES (@id, @name, @name, '', '')", connection))
-        {
-            user.Parameters.AddWithValue("@id", userId);
-            user.Parameters.AddWithValue("@name", $"u{userId}");
-            await user.ExecuteNonQueryAsync();
-        }
-        await using var link = new MySqlCommand($"""
-            INSERT INTO {Database.Tables.Users} (user_id, did, handle, pds_url, access_token, refresh_token, token_expires_at, created_at, updated_at)
-            VALUES (@id, @did, @handle, @pds, @access, @refresh, @expires, 0, 0)
-            """, connection);
-        link.Parameters.AddWithValue("@id", userId);
-        link.Parameters.AddWithValue("@did", did);
-        link.Parameters.AddWithValue("@handle", $"u{userId}.test");
-        link.Parameters.AddWithValue("@pds", Pds.BaseUri.ToString());
-        link.Parameters.AddWithValue("@access", cipher.Encrypt(access));
-        link.Parameters.AddWithValue("@refresh", cipher.Encrypt(refresh));
-        link.Parameters.AddWithValue("@expires", expires.ToUnixTimeSeconds());
-        await link.ExecuteNonQueryAsync();
+        await PhpbbSeed.LinkUserAsync(Database, userId, new PhpbbSeed.Session(did, access, refresh, expires), Pds.BaseUri, cipher);
         return did;
     }
 
     /// <summary>A new topic as phpBB's submit_post writes it (AtSync's triggers queue it for the QueueWorker).</summary>
     public async Task<long> PostTopicAsync(long userId, string subject, string text)
     {
-        var t = Database.Tables;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var forumId = await Database.ScalarAsync<uint>($"SELECT forum_id FROM {t.Forums} LIMIT 1");
-        await using var connection = await Database.OpenAsync();
-        await using var topic = new MySqlCommand($"""
-            INSERT INTO {t.PhpbbTopics} (forum_id, topic_title, topic_poster, topic_time, topic_type, topic_visibility) VALUES (@f, @s, @u, @time, 0, 1)
-            """, connection);
-        topic.Parameters.AddWithValue("@f", forumId);
-        topic.Parameters.AddWithValue("@s", subject);
-        topic.Parameters.AddWithValue("@u", userId);
-        topic.Parameters.AddWithValue("@time", now);
-        await topic.ExecuteNonQueryAsync();
-        var topicId = topic.LastInsertedId;
-        await using var post = new MySqlCommand($"""
-            INSERT INTO {t.PhpbbPosts} (topic_id, forum_id, poster_id, post_time, post_subject, post_text, bbcode_uid, post_visibility)
-            VALUES (@t, @f, @u, @time, @s, @text, '', 1)
-            """, connection);
-        post.Parameters.AddWithValue("@t", topicId);
-        post.Parameters.AddWithValue("@f", forumId);
-        post.Parameters.AddWithValue("@u", userId);
-        post.Parameters.AddWithValue("@time", now);
-        post.Parameters.AddWithValue("@s", subject);
-        post.Parameters.AddWithValue("@text", text);
-        await post.ExecuteNonQueryAsync();
-        var postId = post.LastInsertedId;
-        await using var first = new MySqlCommand($"UPDATE {t.PhpbbTopics} SET topic_first_post_id = @p, topic_last_post_id = @p WHERE topic_id = @t", connection);
-        first.Parameters.AddWithValue("@p", postId);
-        first.Parameters.AddWithValue("@t", topicId);
-        await first.ExecuteNonQueryAsync();
+        var forumId = await Database.ScalarAsync<uint>($"SELECT forum_id FROM {Database.Tables.Forums} LIMIT 1");
+        var (_, postId) = await PhpbbSeed.PostTopicAsync(Database, forumId, userId, subject, text, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         return postId;
     }
 

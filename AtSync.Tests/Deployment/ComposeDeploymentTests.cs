@@ -24,8 +24,13 @@ public sealed class ComposeDeploymentTests
     [Fact]
     public void Declares_the_whole_system()
     {
-        var names = Compose().Services.Select(s => s.Name).Order().ToArray();
+        var compose = Compose();
+        var names = compose.Services.Where(s => s.Profiles.Count == 0).Select(s => s.Name).Order().ToArray();
         Assert.Equal(["compose-dashboard", "firehose", "forum", "linking", "mysql", "proxy", "queueworker"], names);
+        // Monitoring is an opt-in: `docker compose --profile monitoring up -d` (AtSync.AppHost/Monitoring.cs).
+        var monitoring = compose.Services.Where(s => s.Profiles.Count > 0).Select(s => s.Name).Order().ToArray();
+        Assert.Equal(["cadvisor", "grafana", "mysqld-exporter", "prometheus"], monitoring);
+        Assert.All(compose.Services.Where(s => s.Profiles.Count > 0), s => Assert.Equal(["monitoring"], s.Profiles));
     }
 
     /// <summary>Each .NET service's own port inside its container (AtSync.AppHost/AtSyncApplication.cs): no two the same.</summary>
@@ -161,7 +166,8 @@ public sealed class ComposeDeploymentTests
     {
         var compose = Compose();
         Assert.Empty(DeploymentRules.NonRootUsers(compose));
-        Assert.All(compose.Services.Where(s => !HealthCheckExemptions.ContainsKey(s.Name)), s => Assert.False(string.IsNullOrEmpty(s.User), $"{s.Name} names no user"));
+        // cAdvisor (monitoring profile) reads every container's cgroups and the kernel log: root, as its documentation runs it.
+        Assert.All(compose.Services.Where(s => !HealthCheckExemptions.ContainsKey(s.Name) && s.Name != "cadvisor"), s => Assert.False(string.IsNullOrEmpty(s.User), $"{s.Name} names no user"));
     }
 
     [Fact]
@@ -190,13 +196,16 @@ public sealed class ComposeDeploymentTests
     public void Bind_mounts_and_build_contexts_exist_in_the_repository()
     {
         var compose = Compose();
-        var binds = compose.Services.SelectMany(s => s.Volumes).Where(v => v.Type == "bind").ToList();
-        Assert.Equal(4, binds.Count);
-        // The operator's TLS files live in ./secrets/ (git-ignored); every other bind mount is a file of the repository.
-        var repositoryFiles = binds.Where(v => v.Source != "./secrets/tls").ToList();
-        Assert.Equal(3, repositoryFiles.Count);
-        Assert.All(repositoryFiles, v => Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, v.Source!)), $"{v.Source} does not exist"));
+        // Bind mounts from the repository (MySQL's configuration, the front door's nginx.conf, the monitoring profile's ops/
+        // folders); the operator's TLS files live in ./secrets/ (git-ignored); cAdvisor's read-only host paths (/, /sys, …)
+        // are the Docker host's own.
+        var binds = compose.Services.SelectMany(s => s.Volumes).Where(v => v.Type == "bind" && v.Source!.StartsWith("./", StringComparison.Ordinal) && v.Source != "./secrets/tls").ToList();
+        Assert.Equal(6, binds.Count);
+        Assert.All(binds, v => Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, v.Source!)) || Directory.Exists(Path.Combine(RepositoryPaths.Root, v.Source!)), $"{v.Source} does not exist"));
+        Assert.Contains(compose["proxy"].Volumes, v => v is ("bind", "./secrets/tls", "/etc/nginx/tls"));
         Assert.Contains("/secrets/", File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".gitignore")).Select(l => l.Trim()));
+        Assert.All(compose.Services.SelectMany(s => s.Volumes).Where(v => v.Type == "bind" && !v.Source!.StartsWith("./", StringComparison.Ordinal)),
+            v => Assert.Contains(v, compose["cadvisor"].Volumes));
         Assert.True(compose["forum"].HasBuild);
         Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, "docker", "phpbb", "Dockerfile")));
         Assert.Contains(compose["mysql"].Volumes, v => v.Type == "volume" && v.Target == "/var/lib/mysql");

@@ -16,9 +16,20 @@ public sealed record ComposeService(
     IReadOnlyDictionary<string, string?> DependsOn,
     string? User,
     IReadOnlyList<string> Ports,
-    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes,
-    IReadOnlyList<string> Command,
-    string? HealthRetries);
+    IReadOnlyList<(string Type, string? Source, string? Target)> Volumes)
+{
+    /// <summary>Compose profiles the service belongs to (none: it always starts).</summary>
+    public IReadOnlyList<string> Profiles { get; init; } = [];
+
+    /// <summary>The <c>command</c> list (arguments to the image's entrypoint).</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>Ports reachable on the compose network (<c>expose</c>).</summary>
+    public IReadOnlyList<string> Expose { get; init; } = [];
+
+    /// <summary><c>healthcheck.retries</c>.</summary>
+    public string? HealthRetries { get; init; }
+}
 
 /// <summary>A Docker Compose file parsed with YamlDotNet's representation model (no schema of our own to drift).</summary>
 public sealed class ComposeFile
@@ -78,9 +89,13 @@ public sealed class ComposeFile
             dependsOn,
             Scalar(Child(node, "user")),
             Sequence(Child(node, "ports")),
-            volumes,
-            Sequence(Child(node, "command")),
-            Scalar(Child(Mapping(node, "healthcheck"), "retries")));
+            volumes)
+        {
+            Profiles = Sequence(Child(node, "profiles")),
+            Command = Sequence(Child(node, "command")),
+            Expose = Sequence(Child(node, "expose")),
+            HealthRetries = Scalar(Child(Mapping(node, "healthcheck"), "retries")),
+        };
     }
 
     private static YamlNode? Child(YamlMappingNode? node, string key) =>

@@ -159,9 +159,60 @@ public sealed class CliCommandTests
 
         var labels = await CliProcess.RunAsync(settings, "cursor", "rewind", "2h", "--rate", "1", "--stream", "labels", "--json");
         Assert.Equal(0, labels.Json.GetProperty("cursor").GetInt64()); // never below 0
-        Assert.Equal(ExitCodes.Usage, (await CliProcess.RunAsync(settings, "cursor", "rewind", "10s")).ExitCode); // --rate is required
+        // No cursor sample is stored (the Firehose never ran here): without --rate, the answer is no, and it says why.
+        var noSample = await CliProcess.RunAsync(settings, "cursor", "rewind", "10s");
+        Assert.Equal(ExitCodes.Failed, noSample.ExitCode);
+        Assert.Contains("no cursor sample of firehose is 10s old", noSample.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--rate", noSample.Stderr, StringComparison.Ordinal);
+        Assert.Equal(4000L, await h.ScalarAsync<long>($"SELECT cursor_value FROM {h.Tables.Cursors} WHERE service = 'firehose'"));
+        Assert.Equal(ExitCodes.Usage, (await CliProcess.RunAsync(settings, "cursor", "rewind", "10s", "--rate", "-3")).ExitCode);
         Assert.Equal(ExitCodes.Usage, (await CliProcess.RunAsync(settings, "cursor", "set", "1", "--stream", "plc")).ExitCode);
         Assert.Equal(ExitCodes.Usage, (await CliProcess.RunAsync(settings, "cursor", "rewind", "yesterday", "--rate", "5")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Cursor_rewind_by_time_uses_the_cursor_sampled_then_and_falls_back_to_the_rate()
+    {
+        var (h, _, _) = await SeededAsync();
+        await using var _h = h;
+        var settings = Settings(h);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        // What the Firehose leaves in atproto_cursor_samples (migration 700): the cursor at each minute.
+        await h.ExecuteAsync($"""
+            INSERT INTO {h.Tables.CursorSamples} (service, sampled_at, cursor_value) VALUES
+              ('firehose', {now - 3600}, 100000), ('firehose', {now - 600}, 120000), ('firehose', {now - 60}, 123000), ('labels', {now - 86400}, 5)
+            """);
+        async Task<long> StoredAsync() => await h.ScalarAsync<long>($"SELECT cursor_value FROM {h.Tables.Cursors} WHERE service = 'firehose'");
+
+        // 5 minutes back: the last sample at or before then is the one from 10 minutes ago.
+        var fiveMinutes = await CliProcess.RunAsync(settings, "cursor", "rewind", "5m", "--json");
+        Assert.Equal(ExitCodes.Ok, fiveMinutes.ExitCode);
+        Assert.Equal("sample", fiveMinutes.Json.GetProperty("method").GetString());
+        Assert.Equal(now - 600, fiveMinutes.Json.GetProperty("sampled_at").GetInt64());
+        Assert.Equal(123456, fiveMinutes.Json.GetProperty("previous").GetInt64());
+        Assert.Equal(120000L, await StoredAsync());
+
+        // Further back (and a --rate given): the sample still wins over the estimate.
+        var text = await CliProcess.RunAsync(settings, "cursor", "rewind", "15m", "--rate", "1000");
+        Assert.Equal(ExitCodes.Ok, text.ExitCode);
+        Assert.StartsWith($"firehose: 120000 -> 100000 (the cursor committed at {DateTimeOffset.FromUnixTimeSeconds(now - 3600):u})", text.Stdout, StringComparison.Ordinal);
+        Assert.Equal(100000L, await StoredAsync());
+
+        // Never forward: a rewind to a sample newer than the stored cursor keeps the cursor.
+        var forward = await CliProcess.RunAsync(settings, "cursor", "rewind", "2m", "--json");
+        Assert.Equal(100000, forward.Json.GetProperty("cursor").GetInt64());
+
+        // Older than every sample: the rate, when given; otherwise exit 1 and nothing changes.
+        Assert.Equal(ExitCodes.Failed, (await CliProcess.RunAsync(settings, "cursor", "rewind", "2h")).ExitCode);
+        Assert.Equal(100000L, await StoredAsync());
+        var estimate = await CliProcess.RunAsync(settings, "cursor", "rewind", "2h", "--rate", "2", "--json");
+        Assert.Equal(ExitCodes.Ok, estimate.ExitCode);
+        Assert.Equal("rate", estimate.Json.GetProperty("method").GetString());
+        Assert.Equal(100000 - 7200 * 2, estimate.Json.GetProperty("cursor").GetInt64());
+
+        // Each stream has its own samples.
+        var labels = await CliProcess.RunAsync(settings, "cursor", "rewind", "1d", "--stream", "labels", "--json");
+        Assert.Equal(5, labels.Json.GetProperty("cursor").GetInt64());
     }
 
     [Fact]

@@ -57,10 +57,30 @@ public sealed class MetricsScrapeTests
         Assert.Contains("service_name=\"AtSync.QueueWorker\"", worker, StringComparison.Ordinal);
         Assert.Contains("# TYPE atsync_firehose_events_total counter", firehose, StringComparison.Ordinal);
 
+        // Latency histograms are in seconds (base units), with boundaries from 1 ms (LatencyBuckets), not the
+        // millisecond-sized defaults; no series is named in milliseconds.
+        Assert.Contains("# TYPE atsync_firehose_batch_commit_latency_seconds histogram", firehose, StringComparison.Ordinal);
+        Assert.Contains("# TYPE atsync_queue_write_duration_seconds histogram", worker, StringComparison.Ordinal);
+        Assert.Contains("atsync_queue_write_duration_seconds_bucket{", worker, StringComparison.Ordinal);
+        Assert.Contains("le=\"0.001\"", worker, StringComparison.Ordinal);
+        Assert.DoesNotContain(exposed, name => name.Contains("milliseconds", StringComparison.Ordinal));
+        // Seconds, not milliseconds: the loopback PDS answers well within 30 s, so every write is below the top finite bucket.
+        var writes = SumOf(worker, "atsync_queue_write_duration_seconds_count");
+        Assert.True(writes > 0, "no PDS write was measured");
+        Assert.Equal(writes, SumOf(worker, "atsync_queue_write_duration_seconds_bucket", "le=\"30\""));
+
         // The dead letter (more than 0 but under the threshold) leaves health Healthy; the queue-backlog check reports it.
         using var health = await live.Worker.GetAsync("/health");
         var body = await health.Content.ReadAsStringAsync();
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
         Assert.Contains("\"queue-backlog\":{\"status\":\"Healthy\",\"description\":\"0 pending, 1 dead letters\"}", body, StringComparison.Ordinal);
     }
+
+    /// <summary>The sum of every sample of <paramref name="name"/> (optionally only those whose labels contain <paramref name="label"/>).</summary>
+    private static double SumOf(string exposition, string name, string? label = null) =>
+        exposition.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
+            .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
+            // "name{labels} value [timestamp]"
+            .Sum(line => double.Parse(line[(Math.Max(line.LastIndexOf('}'), name.Length - 1) + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
 }

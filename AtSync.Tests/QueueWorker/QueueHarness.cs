@@ -85,22 +85,9 @@ public sealed partial class QueueHarness : IAsyncDisposable
     public async Task<LinkedUser> LinkUserAsync(string? did = null, TimeSpan? accessLifetime = null, bool storeExpiry = true, TokenCipher? sealWith = null)
     {
         var userId = Interlocked.Increment(ref _nextUserId);
-        did ??= $"did:plc:user{userId:D4}aaaaaaaaaaaaaaaaaaa";
+        did ??= PhpbbSeed.UserDid(userId);
         var (access, refresh, expires) = Pds.CreateSession(did, accessLifetime);
-        await ExecuteAsync($"INSERT INTO {Tables.PhpbbUsers} (user_id, username, username_clean, user_permissions, user_sig) VALUES ({userId}, 'u{userId}', 'u{userId}', '', '')");
-        await using var connection = await Database.OpenAsync();
-        await using var command = new MySqlCommand($"""
-            INSERT INTO {Tables.Users} (user_id, did, handle, pds_url, access_token, refresh_token, token_expires_at, created_at, updated_at)
-            VALUES (@id, @did, @handle, @pds, @access, @refresh, @expires, 0, 0)
-            """, connection);
-        command.Parameters.AddWithValue("@id", userId);
-        command.Parameters.AddWithValue("@did", did);
-        command.Parameters.AddWithValue("@handle", $"u{userId}.test");
-        command.Parameters.AddWithValue("@pds", Pds.BaseUri.ToString());
-        command.Parameters.AddWithValue("@access", (sealWith ?? Cipher).Encrypt(access));
-        command.Parameters.AddWithValue("@refresh", (sealWith ?? Cipher).Encrypt(refresh));
-        command.Parameters.AddWithValue("@expires", storeExpiry ? expires.ToUnixTimeSeconds() : null);
-        await command.ExecuteNonQueryAsync();
+        await PhpbbSeed.LinkUserAsync(Database, userId, new PhpbbSeed.Session(did, access, refresh, storeExpiry ? expires : null), Pds.BaseUri, sealWith ?? Cipher);
         return new LinkedUser(userId, did, access, refresh);
     }
 
@@ -113,57 +100,12 @@ public sealed partial class QueueHarness : IAsyncDisposable
     }
 
     /// <summary>A new topic as phpBB's submit_post writes it: the topic, its first post, then the topic's first/last post ids.</summary>
-    public async Task<(long TopicId, long PostId)> PostTopicAsync(long userId, string subject, string postText, int topicType = 0, long forumId = 1,
-        long? postTime = null, string bbcodeUid = "")
-    {
-        await using var connection = await Database.OpenAsync();
-        var time = postTime ?? Time.GetUtcNow().ToUnixTimeSeconds();
-        long topicId;
-        await using (var topic = new MySqlCommand($"""
-            INSERT INTO {Tables.PhpbbTopics} (forum_id, topic_title, topic_poster, topic_time, topic_type, topic_visibility)
-            VALUES (@forum, @subject, @user, @time, @type, 1)
-            """, connection))
-        {
-            topic.Parameters.AddWithValue("@forum", forumId);
-            topic.Parameters.AddWithValue("@subject", subject);
-            topic.Parameters.AddWithValue("@user", userId);
-            topic.Parameters.AddWithValue("@time", time);
-            topic.Parameters.AddWithValue("@type", topicType);
-            await topic.ExecuteNonQueryAsync();
-            topicId = topic.LastInsertedId;
-        }
-        var postId = await InsertPostAsync(connection, topicId, forumId, userId, subject, postText, time, bbcodeUid);
-        await using (var first = new MySqlCommand($"UPDATE {Tables.PhpbbTopics} SET topic_first_post_id = @p, topic_last_post_id = @p WHERE topic_id = @t", connection))
-        {
-            first.Parameters.AddWithValue("@p", postId);
-            first.Parameters.AddWithValue("@t", topicId);
-            await first.ExecuteNonQueryAsync();
-        }
-        return (topicId, postId);
-    }
+    public Task<(long TopicId, long PostId)> PostTopicAsync(long userId, string subject, string postText, int topicType = 0, long forumId = 1,
+        long? postTime = null, string bbcodeUid = "") =>
+        PhpbbSeed.PostTopicAsync(Database, forumId, userId, subject, postText, postTime ?? Time.GetUtcNow().ToUnixTimeSeconds(), topicType, bbcodeUid);
 
-    public async Task<long> PostReplyAsync(long topicId, long userId, string postText, long forumId = 1)
-    {
-        await using var connection = await Database.OpenAsync();
-        return await InsertPostAsync(connection, topicId, forumId, userId, "Re: topic", postText, Time.GetUtcNow().ToUnixTimeSeconds(), "");
-    }
-
-    private async Task<long> InsertPostAsync(MySqlConnection connection, long topicId, long forumId, long userId, string subject, string text, long time, string uid)
-    {
-        await using var post = new MySqlCommand($"""
-            INSERT INTO {Tables.PhpbbPosts} (topic_id, forum_id, poster_id, post_time, post_subject, post_text, bbcode_uid, post_visibility)
-            VALUES (@t, @f, @u, @time, @subject, @text, @uid, 1)
-            """, connection);
-        post.Parameters.AddWithValue("@t", topicId);
-        post.Parameters.AddWithValue("@f", forumId);
-        post.Parameters.AddWithValue("@u", userId);
-        post.Parameters.AddWithValue("@time", time);
-        post.Parameters.AddWithValue("@subject", subject);
-        post.Parameters.AddWithValue("@text", text);
-        post.Parameters.AddWithValue("@uid", uid);
-        await post.ExecuteNonQueryAsync();
-        return post.LastInsertedId;
-    }
+    public Task<long> PostReplyAsync(long topicId, long userId, string postText, long forumId = 1) =>
+        PhpbbSeed.PostReplyAsync(Database, topicId, forumId, userId, "Re: topic", postText, Time.GetUtcNow().ToUnixTimeSeconds());
 
     public Task<QueueProcessor.BatchResult> RunBatchAsync() => Processor.ProcessBatchAsync(CancellationToken.None);
 

@@ -1,31 +1,16 @@
 #!/bin/sh
 # AtSync phpBB entrypoint: wait for the database, install phpBB unattended on the first start (empty database) with
 # phpBB's CLI installer, otherwise write config.php from the environment; then hand over to the command (Apache).
+# Secrets can come as files (PHPBB_DB_PASSWORD_FILE, PHPBB_ADMIN_PASSWORD_FILE: file-env.sh).
 set -eu
-root=/var/www/phpbb
-helper=/usr/local/lib/atsync/atsync-phpbb.php
-
-# <NAME>_FILE (Docker secrets, docker-compose.secrets.yml): NAME is read from the file it names, as the official
-# database images do; one of the two, never both. Only the names are printed, never a value.
-file_env() {
-  name=$1
-  eval "file=\${${name}_FILE:-}"
-  eval "value=\${${name}:-}"
-  [ -n "$file" ] || return 0
-  if [ -n "$value" ]; then
-    echo "atsync-phpbb: $name and ${name}_FILE are both set (use one)" >&2
-    exit 2
-  fi
-  if [ ! -r "$file" ]; then
-    echo "atsync-phpbb: ${name}_FILE names a file that cannot be read" >&2
-    exit 2
-  fi
-  value=$(cat "$file")
-  export "$name=$value"
-  unset "${name}_FILE"
-}
-file_env PHPBB_DB_PASSWORD
-file_env PHPBB_ADMIN_PASSWORD
+# The image's paths; ATSYNC_PHPBB_ROOT and ATSYNC_LIB move them for the shell-level test (PhpbbEntrypointTests).
+root=${ATSYNC_PHPBB_ROOT:-/var/www/phpbb}
+lib=${ATSYNC_LIB:-/usr/local/lib/atsync}
+helper=$lib/atsync-phpbb.php
+. "$lib/file-env.sh"
+for secret in $ATSYNC_PHPBB_SECRETS; do
+  file_env "$secret"
+done
 
 php "$helper" wait-db
 
@@ -59,4 +44,6 @@ esac
 # phpBB refuses to serve the board while its installer is present.
 rm -rf "$root/install"
 
+# config.php now holds what phpBB needs; Apache and PHP's pages never see the secrets in their environment.
+unset $ATSYNC_PHPBB_SECRETS
 exec "$@"

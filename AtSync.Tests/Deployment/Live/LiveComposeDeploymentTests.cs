@@ -171,7 +171,7 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
         await SecretFilesAsync(deployment, tables, pds);
     }
 
-    private static async Task<string[]> FindComposeAsync(DockerHost docker)
+    internal static async Task<string[]> FindComposeAsync(DockerHost docker)
     {
         static bool Usable(string version)
         {

@@ -61,6 +61,14 @@ public static class LocalImages
         return image[(image.LastIndexOf(':', image.IndexOf('@')) + 1)..image.IndexOf('@')];
     }
 
+    /// <summary>One more image from <c>docker/test-assets/&lt;folder&gt;</c> on the same base (e.g. the monitoring profile's Prometheus).</summary>
+    public static async Task<string> BuildAssetAsync(DockerHost docker, DirectoryInfo work, string folder, string tag, Action<string> log)
+    {
+        var (baseImage, _) = await EnsureBaseAsync(docker, work, log);
+        await BuildAsync(docker, Path.Combine(Assets, folder), tag, baseImage, [], log);
+        return tag;
+    }
+
     /// <summary>The base image, imported from a fresh mmdebstrap rootfs unless the daemon holds one younger than 7 days.</summary>
     private static async Task<(string Image, bool Cached)> EnsureBaseAsync(DockerHost docker, DirectoryInfo work, Action<string> log)
     {
