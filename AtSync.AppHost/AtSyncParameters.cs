@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace AtSync.AppHost;
 
 /// <summary>
-/// The parameters of both services: one per setting of docs/design.md (the full stack adds its own: FullStack/ForumStack.cs).
+/// The parameters of the services: one per setting of docs/design.md (the full stack adds its own: FullStack/ForumStack.cs).
 /// Values come from configuration (<c>Parameters:&lt;name&gt;</c>: user secrets or environment <c>Parameters__&lt;name&gt;</c>;
 /// <see cref="StartupCheck"/> names a missing one before anything starts);
 /// in the Docker Compose deployment each becomes a <c>${NAME}</c> variable of the <c>.env</c> file.
@@ -26,6 +26,8 @@ internal sealed class AtSyncParameters
     public required IResourceBuilder<ParameterResource> PlcDirectoryUrl { get; init; }
     public required IResourceBuilder<ParameterResource> IdentityAllowedHosts { get; init; }
     public required IResourceBuilder<ParameterResource> LogLevel { get; init; }
+    public required IResourceBuilder<ParameterResource> LinkingPublicUrl { get; init; }
+    public required IResourceBuilder<ParameterResource> OAuthClientKey { get; init; }
 
     /// <summary>Defaults the Docker Compose file applies when a plain variable is left empty in <c>.env</c>.</summary>
     public Dictionary<string, string> ComposeDefaults { get; } = new()
@@ -64,7 +66,12 @@ internal sealed class AtSyncParameters
         IdentityAllowedHosts = WithDefault(builder, "identity-allowed-hosts", "")
             .WithDescription("Hosts identity fetches may reach although not public (e.g. a private PLC mirror); empty: public addresses only."),
         LogLevel = WithDefault(builder, "log-level", DefaultLogLevel)
-            .WithDescription("Default minimum log level of both services (Trace … Critical, None)."),
+            .WithDescription("Default minimum log level of the services (Trace … Critical, None)."),
+        // Empty under `dotnet run`: the linking service's own loopback http endpoint (AtSyncApplication.LinkingPublicUrl).
+        LinkingPublicUrl = WithDefault(builder, "linking-public-url", "")
+            .WithDescription("Where members reach the linking service, ending in '/', on phpBB's origin (e.g. https://forum.example.com/atproto/)."),
+        OAuthClientKey = WithDefault(builder, "oauth-client-key", "", secret: true)
+            .WithDescription("Optional: base64url PKCS#8 P-256 key that makes AtSync a confidential OAuth client (private_key_jwt); empty for a public client."),
     };
 
     /// <summary>
@@ -72,8 +79,8 @@ internal sealed class AtSyncParameters
     /// as underscores: environment <c>Parameters__relay_url</c>), with a default when it is not configured.
     /// </summary>
     /// <remarks><c>AddParameter(name, value)</c> would ignore configuration altogether; this one lets it override.</remarks>
-    public static IResourceBuilder<ParameterResource> WithDefault(IDistributedApplicationBuilder builder, string name, string defaultValue) =>
-        builder.AddParameter(name, () => Configured(builder.Configuration, $"Parameters:{name}") ?? defaultValue)
+    public static IResourceBuilder<ParameterResource> WithDefault(IDistributedApplicationBuilder builder, string name, string defaultValue, bool secret = false) =>
+        builder.AddParameter(name, () => Configured(builder.Configuration, $"Parameters:{name}") ?? defaultValue, secret: secret)
             .WithAnnotation(new ParameterDefaultAnnotation());
 
     /// <summary>Aspire's own lookup of a parameter's key: the exact key, then dashes as underscores (environment variables).</summary>

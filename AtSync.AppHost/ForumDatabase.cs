@@ -13,7 +13,11 @@ namespace AtSync.AppHost;
 /// </summary>
 /// <param name="ConnectionString">The <c>phpbb</c> connection string resource the services reference.</param>
 /// <param name="ReadyWhenHealthy">What the services wait for (healthy) before they start: none for an existing forum.</param>
-internal sealed record ForumDatabase(IResourceBuilder<IResourceWithConnectionString> ConnectionString, IResourceBuilder<IResource>? ReadyWhenHealthy)
+/// <param name="Forum">The full stack's phpBB container (the front door's upstream); none for an existing forum.</param>
+internal sealed record ForumDatabase(
+    IResourceBuilder<IResourceWithConnectionString> ConnectionString,
+    IResourceBuilder<IResource>? ReadyWhenHealthy,
+    IResourceBuilder<ContainerResource>? Forum = null)
 {
     /// <summary>The full stack's MySQL server, its service account and that account's password (for mysqld_exporter: Monitoring.cs).</summary>
     public IResourceBuilder<IResourceWithEndpoints>? Server { get; init; }

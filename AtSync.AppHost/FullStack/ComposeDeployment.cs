@@ -12,9 +12,9 @@ namespace AtSync.AppHost;
 /// </summary>
 /// <remarks>
 /// Containers use the compose network's service names, not <c>network_mode: host</c>: the connection strings name the
-/// host <c>mysql</c>, MySQL stays unpublished, and the two services can both listen on 8080. Host networking (which
-/// some restricted hosts need for container traffic) would break all three, and compose rejects it beside the
-/// <c>networks</c> Aspire writes; such a host takes an override file instead (README: Docker Compose).
+/// host <c>mysql</c>, and only the front door is published. Each service has its own port inside its container, so a
+/// host that needs host networking (some restricted hosts do) only changes addresses, in an override file (compose
+/// rejects <c>network_mode: host</c> beside the <c>networks</c> Aspire writes; README: Docker Compose).
 /// </remarks>
 internal static class ComposeDeployment
 {
@@ -28,6 +28,8 @@ internal static class ComposeDeployment
     {
         [MySqlConfigTarget] = "./docker/my.cnf",
         [MySqlInitTarget] = "./docker/init.sql",
+        [FrontDoor.ConfigTarget] = "./docker/proxy/nginx.conf",
+        [FrontDoor.TlsTarget] = "./secrets/tls",
     };
 
     /// <summary>Default for <c>FORUM_IMAGE</c>: the tag the compose file's own <c>build:</c> gives the phpBB image.</summary>
@@ -40,11 +42,21 @@ internal static class ComposeDeployment
         ["forum"] = ("0.5", "512m"),
         ["firehose"] = ("1.0", "512m"),
         ["queueworker"] = ("0.5", "384m"),
+        ["linking"] = ("0.5", "384m"),
+        ["proxy"] = ("0.5", "256m"),
         ["compose-dashboard"] = ("0.5", "512m"),
         ["prometheus"] = ("0.5", "512m"),
         ["grafana"] = ("0.5", "256m"),
         ["cadvisor"] = ("0.3", "256m"),
         ["mysqld-exporter"] = ("0.2", "64m"),
+    };
+
+    /// <summary>Each .NET service's port inside its container (HTTP_PORTS; AtSyncApplication).</summary>
+    private static readonly Dictionary<string, int> ServicePorts = new()
+    {
+        ["firehose"] = AtSyncApplication.FirehoseHttpPort,
+        ["queueworker"] = AtSyncApplication.QueueWorkerHttpPort,
+        ["linking"] = AtSyncApplication.LinkingHttpPort,
     };
 
     /// <summary>Graceful shutdown budget: SIGTERM, then SIGKILL after this (docs/design.md: under 30 s).</summary>
@@ -54,6 +66,14 @@ internal static class ComposeDeployment
     public const string MySqlUser = "999:999";
     public const string PhpbbUser = "33:33";
     public const string DotNetUser = "1654:1654";
+    /// <summary>The official nginx image's own non-root user.</summary>
+    public const string NginxUser = "101:101";
+
+    /// <summary>
+    /// Health: probed every 10 s, unhealthy after 3 failures in a row (about 30-45 s after a dependency is lost,
+    /// within the 60 s an operator's monitoring expects).
+    /// </summary>
+    public const int HealthRetries = 3;
 
     public static void MySql(DockerComposeServiceResource resource, Service service)
     {
@@ -61,10 +81,26 @@ internal static class ComposeDeployment
         // TCP, not the socket: during first-start initialisation the image runs a socket-only temporary server,
         // which must not count as healthy. mysqladmin ping exits 0 whenever the server answers.
         service.Healthcheck = Check(["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--port=3306", "--silent"], startPeriod: "60s");
+        RepositoryBindMounts(service);
+    }
+
+    /// <summary>Bind mounts of repository files point at them relative to the compose file (no host path to fill in).</summary>
+    private static void RepositoryBindMounts(Service service)
+    {
         foreach (var volume in service.Volumes.Where(v => v.Type == "bind" && v.Target is not null && RepositoryPathsByTarget.ContainsKey(v.Target)))
         {
             volume.Source = RepositoryPathsByTarget[volume.Target!];
         }
+    }
+
+    public static void Proxy(Service service)
+    {
+        Harden(service, "proxy", NginxUser);
+        // Aspire writes a digest-pinned image without its tag; keep both (the tag says which version the digest is).
+        service.Image = $"{FrontDoor.Image}:{FrontDoor.ImageTag}@{FrontDoor.ImageDigest}";
+        // Alpine's busybox wget; /nginx-health answers on the plain-http listener to loopback only (docker/proxy/nginx.conf).
+        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{FrontDoor.ContainerHttpPort}/nginx-health"], startPeriod: "10s");
+        RepositoryBindMounts(service);
     }
 
     public static void Phpbb(AtSyncParameters parameters, Service service)
@@ -80,7 +116,7 @@ internal static class ComposeDeployment
     {
         Harden(service, name, DotNetUser);
         // The images are built on an Alpine runtime base (ServiceBaseImage): busybox wget is the HTTP client.
-        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{AtSyncApplication.ContainerHttpPort}/health"], startPeriod: "30s");
+        service.Healthcheck = Check(["CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{ServicePorts[name]}/health"], startPeriod: "30s");
         ApplyDefaults(parameters, service);
     }
 
@@ -119,7 +155,7 @@ internal static class ComposeDeployment
         Test = test,
         Interval = "10s",
         Timeout = "5s",
-        Retries = 5,
+        Retries = HealthRetries,
         StartPeriod = startPeriod,
     };
 
@@ -142,7 +178,7 @@ internal static class ComposeDeployment
     /// <summary>One comment per variable of the generated <c>.env</c>: what it is and how to produce it.</summary>
     public static void DescribeVariables(IDictionary<string, CapturedEnvironmentVariable> variables)
     {
-        // The bind mounts point at ./docker/, ./ops/ or fixed host paths in the compose file itself; no host path to fill in.
+        // The bind mounts point at ./docker/, ./ops/, ./secrets/tls or fixed host paths in the compose file itself; no host path to fill in.
         foreach (var key in variables.Keys.Where(k => k.Contains("_BINDMOUNT_", StringComparison.Ordinal)).ToList())
         {
             variables.Remove(key);
@@ -174,10 +210,13 @@ internal static class ComposeDeployment
         ["LABELER_URL"] = "Service URL of the labeler (its com.atproto.label.subscribeLabels stream). Empty means FORUM_PDS_URL",
         ["PLC_DIRECTORY_URL"] = $"PLC directory the Firehose resolves did:plc documents from (the signing keys of commits). Empty means {AtSyncParameters.DefaultPlcDirectoryUrl}",
         ["IDENTITY_ALLOWED_HOSTS"] = "Comma-separated host names the Firehose's identity fetches (PLC, did:web, handles) may reach although they resolve to loopback or private addresses, e.g. a private PLC mirror. Empty means public addresses only",
-        ["LOG_LEVEL"] = $"Default minimum log level of both services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
+        ["LOG_LEVEL"] = $"Default minimum log level of the AtSync services: Trace, Debug, Information, Warning, Error, Critical or None. Empty means {AtSyncParameters.DefaultLogLevel}",
         ["GRAFANA_ADMIN_PASSWORD"] = "Secret. Password of Grafana's `admin` account (compose profile `monitoring`: docker compose --profile monitoring up -d). Generate: openssl rand -base64 18",
         ["FORUM_IMAGE"] = $"phpBB image of the forum service; built from ./docker by `docker compose build forum`. Empty means {PhpbbImageDefault}",
         ["FIREHOSE_IMAGE"] = "AtSync.Firehose image, pinned by tag, e.g. atsync/firehose:1.0.0; build: dotnet publish AtSync.Firehose -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/firehose -p:ContainerImageTag=1.0.0",
+        ["LINKING_PUBLIC_URL"] = "Where forum members reach the linking service: the front door's https origin (phpBB's) with the path /atproto/, ending in '/', e.g. https://forum.example.com/atproto/ (the OAuth client_id is {LINKING_PUBLIC_URL}oauth/client-metadata.json)",
+        ["OAUTH_CLIENT_KEY"] = "Secret, optional. base64url PKCS#8 P-256 key making AtSync a confidential OAuth client (private_key_jwt; never a DPoP key); empty for a public client. Generate: openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -outform DER | basenc --base64url -w0 | tr -d =",
+        ["LINKING_IMAGE"] = "AtSync.Linking image, pinned by tag, e.g. atsync/linking:1.0.0; build: dotnet publish AtSync.Linking -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/linking -p:ContainerImageTag=1.0.0",
         ["QUEUEWORKER_IMAGE"] = "AtSync.QueueWorker image, pinned by tag, e.g. atsync/queueworker:1.0.0; build: dotnet publish AtSync.QueueWorker -t:PublishContainer -p:ContainerBaseImage=" + AtSyncApplication.ServiceBaseImage + " -p:ContainerRepository=atsync/queueworker -p:ContainerImageTag=1.0.0",
     };
 }

@@ -2,7 +2,8 @@ namespace AtSync.AppHost;
 
 /// <summary>
 /// <c>aspire publish</c>: the Docker Compose environment with its dashboard, and each resource as a compose service
-/// (<see cref="ComposeDeployment"/>). In existing-forum mode the file holds the two services and the dashboard only.
+/// (<see cref="ComposeDeployment"/>), with the front door before phpBB and the linking service (<see cref="FrontDoor"/>).
+/// In existing-forum mode the file holds the three services and the dashboard only.
 /// Needs Aspire.Hosting.Docker.
 /// </summary>
 internal static class ComposePublishing
@@ -17,6 +18,7 @@ internal static class ComposePublishing
         ForumDatabase database,
         IResourceBuilder<ProjectResource> firehose,
         IResourceBuilder<ProjectResource> queueWorker,
+        IResourceBuilder<ProjectResource> linking,
         MonitoringResources? monitoring)
     {
         _ = database;
@@ -29,6 +31,11 @@ internal static class ComposePublishing
 
         firehose.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "firehose"));
         queueWorker.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "queueworker"));
+        linking.PublishAsDockerComposeService((resource, service) => ComposeDeployment.DotNetService(parameters, service, "linking"));
+        if (builder.ExecutionContext.IsPublishMode && database.Forum is { } forum)
+        {
+            FrontDoor.Add(builder, forum, linking);
+        }
 
         // Prometheus, Grafana and the exporters: behind the compose profile `monitoring` (Monitoring.cs).
         if (monitoring is not null)

@@ -9,8 +9,8 @@ internal static class ForumStack
     public const string MySqlImageTag = "8.4.7";
     public const string DatabaseName = "phpbb";
     public const string DatabaseUser = "atsync";
-    /// <summary>Host port of the forum in the Docker Compose deployment.</summary>
-    public const int PhpbbPublishedPort = 8080;
+    /// <summary>mysqld's command line: the settings AtSync cannot run without (one home: docker/mysqld.args).</summary>
+    public const string MySqlArgumentsSource = "../docker/mysqld.args";
     public const string DefaultAdminEmail = "admin@example.com";
 
     public static ForumDatabase Add(IDistributedApplicationBuilder builder, AtSyncParameters parameters)
@@ -43,24 +43,20 @@ internal static class ForumStack
             .WithEnvironment("MYSQL_DATABASE", DatabaseName)
             .WithEnvironment("MYSQL_USER", DatabaseUser)
             .WithEnvironment("MYSQL_PASSWORD", mySqlPassword)
+            .WithArgs(MySqlArguments(builder.AppHostDirectory))
             .PublishAsDockerComposeService(ComposeDeployment.MySql);
 
         var database = mysql.AddDatabase("phpbb-db", DatabaseName);
 
-        // ConnectionStrings__phpbb for the services: the non-root account, never root.
+        // ConnectionStrings__phpbb for the services: the non-root account, never root; TLS required (MySQL 8's
+        // caching_sha2_password needs a secure connection, and the image always offers TLS).
         var connectionString = builder.AddConnectionString(ForumDatabase.Name, ReferenceExpression.Create(
-            $"Server={mysql.Resource.Host};Port={mysql.Resource.Port};User ID={DatabaseUser};Password={mySqlPassword.Resource};Database={DatabaseName}"));
+            $"Server={mysql.Resource.Host};Port={mysql.Resource.Port};User ID={DatabaseUser};Password={mySqlPassword.Resource};Database={DatabaseName};SslMode=Required"));
 
-        builder.AddDockerfile("forum", "../docker", "phpbb/Dockerfile")
+        // Reached from outside only through the front door when published (FrontDoor.cs); directly on loopback under `dotnet run`.
+        var forum = builder.AddDockerfile("forum", "../docker", "phpbb/Dockerfile")
             .WithHttpEndpoint(targetPort: AtSyncApplication.ContainerHttpPort, name: "http")
-            .WithEndpoint("http", endpoint =>
-            {
-                endpoint.IsExternal = true;
-                if (builder.ExecutionContext.IsPublishMode)
-                {
-                    endpoint.Port = PhpbbPublishedPort;
-                }
-            })
+            .WithEndpoint("http", endpoint => endpoint.IsExternal = builder.ExecutionContext.IsRunMode)
             .WithEnvironment("PHPBB_DB_HOST", mysql.Resource.Host)
             .WithEnvironment("PHPBB_DB_PORT", mysql.Resource.Port)
             .WithEnvironment("PHPBB_DB_NAME", DatabaseName)
@@ -74,11 +70,17 @@ internal static class ForumStack
             .WithHttpHealthCheck("/healthz.php")
             .PublishAsDockerComposeService((resource, service) => ComposeDeployment.Phpbb(parameters, service));
 
-        return new ForumDatabase(connectionString, ReadyWhenHealthy: database)
+        return new ForumDatabase(connectionString, ReadyWhenHealthy: database, Forum: forum)
         {
             Server = mysql,
             AccountName = DatabaseUser,
             AccountPassword = mySqlPassword,
         };
     }
+
+    /// <summary>The arguments of docker/mysqld.args (one a line; # comments).</summary>
+    public static string[] MySqlArguments(string appHostDirectory) =>
+        [.. File.ReadLines(Path.Combine(appHostDirectory, MySqlArgumentsSource))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))];
 }

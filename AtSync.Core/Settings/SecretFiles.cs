@@ -21,7 +21,11 @@ public static class SecretFiles
         (SettingNames.ConnectionString, "ConnectionStrings:" + SettingNames.ConnectionStringName),
         (SettingNames.ForumAppPassword, SettingNames.ForumAppPassword),
         (SettingNames.TokenEncryptionKeys, SettingNames.TokenEncryptionKeys),
+        (OAuthClientConfiguration.ClientKeyName, OAuthClientConfiguration.ClientKeyName),
     ];
+
+    /// <summary>Secrets that may be left out: an empty file means "not set" (a public OAuth client has no key).</summary>
+    public static readonly IReadOnlySet<string> Optional = new HashSet<string>(StringComparer.Ordinal) { OAuthClientConfiguration.ClientKeyName };
 
     private const string AppliedMarker = "AtSync.SecretFiles.Applied";
 
@@ -61,6 +65,7 @@ public static class SecretFiles
                 else if (content.EndsWith('\n')) content = content[..^1];
                 if (string.IsNullOrWhiteSpace(content))
                 {
+                    if (Optional.Contains(name)) continue;
                     failures.Add($"{name}{Suffix} names an empty file");
                     continue;
                 }

@@ -11,13 +11,14 @@ namespace AtSync.Tests.Aspire;
 
 /// <summary>
 /// The real AppHost in existing-forum mode under <c>DistributedApplicationTestingBuilder</c> (real DCP, real service
-/// processes) against the suite's MariaDB and loopback relay, labeler, PLC directory and PDS: both services become
-/// Healthy through Aspire's health checks, data flows both ways, nothing logs an error, and stopping leaves no process.
+/// processes) against the suite's MariaDB and loopback relay, labeler, PLC directory and PDS: the three services become
+/// Healthy through Aspire's health checks, data flows both ways, the linking pages answer on loopback http, nothing
+/// logs an error, and stopping leaves no process.
 /// </summary>
 [Collection(AspireApps.Collection)]
 public sealed partial class AppHostRunTests
 {
-    private static readonly string[] Services = ["firehose", "queueworker"];
+    private static readonly string[] Services = ["firehose", "queueworker", "linking"];
     private const string HealthCheckCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     [Fact]
@@ -54,6 +55,20 @@ public sealed partial class AppHostRunTests
             }
             healthyAt = DateTimeOffset.UtcNow;
 
+            // The linking service, as a member's browser reaches it under `dotnet run`: loopback http, its own
+            // endpoint as the public URL (AT OAuth's localhost client), phpBB's session required.
+            using (var http = new HttpClient { BaseAddress = app.GetEndpoint("linking", "http"), Timeout = TimeSpan.FromSeconds(30) })
+            {
+                using var page = await http.GetAsync("/atproto/link", ct);
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, page.StatusCode);
+                Assert.Contains("Sign in to the forum first", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+                using var metadata = await http.GetAsync("/atproto/oauth/client-metadata.json", ct);
+                Assert.Equal(System.Net.HttpStatusCode.OK, metadata.StatusCode);
+                using var document = System.Text.Json.JsonDocument.Parse(await metadata.Content.ReadAsStringAsync(ct));
+                var redirect = Assert.Single(document.RootElement.GetProperty("redirect_uris").EnumerateArray()).GetString();
+                Assert.Equal($"http://127.0.0.1:{app.GetEndpoint("linking", "http").Port}/atproto/oauth/callback", redirect);
+            }
+
             // Network → phpBB: a signed forum post sent by the relay becomes a phpBB topic.
             const string subject = "Posted on the network, read on the forum";
             forum.PublishTopic(1000, "did:plc:authoraaaaaaaaaaaaaaaaaa", "3ktopic00001", subject, "Hello from the relay");
@@ -89,6 +104,7 @@ public sealed partial class AppHostRunTests
         Assert.True(serviceErrors.Count == 0, "a service logged errors:\n" + string.Join('\n', serviceErrors));
         Assert.Contains(resourceLines, l => l.Resource == "firehose");
         Assert.Contains(resourceLines, l => l.Resource == "queueworker");
+        Assert.Contains(resourceLines, l => l.Resource == "linking");
         // No secret in any line a resource wrote.
         Assert.DoesNotContain(resourceLines, l => secrets.Any(s => l.Line.Contains(s!, StringComparison.Ordinal)));
 

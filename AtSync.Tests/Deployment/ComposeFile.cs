@@ -26,6 +26,9 @@ public sealed record ComposeService(
 
     /// <summary>Ports reachable on the compose network (<c>expose</c>).</summary>
     public IReadOnlyList<string> Expose { get; init; } = [];
+
+    /// <summary><c>healthcheck.retries</c>.</summary>
+    public string? HealthRetries { get; init; }
 }
 
 /// <summary>A Docker Compose file parsed with YamlDotNet's representation model (no schema of our own to drift).</summary>
@@ -91,6 +94,7 @@ public sealed class ComposeFile
             Profiles = Sequence(Child(node, "profiles")),
             Command = Sequence(Child(node, "command")),
             Expose = Sequence(Child(node, "expose")),
+            HealthRetries = Scalar(Child(Mapping(node, "healthcheck"), "retries")),
         };
     }
 

@@ -11,7 +11,7 @@ public static partial class DeploymentRules
     public static readonly TimeSpan MaxStopGracePeriod = TimeSpan.FromSeconds(30);
 
     /// <summary>Environment names that hold secrets: their values may only be <c>${VAR}</c> references.</summary>
-    [GeneratedRegex("PASSWORD|PASSWD|ACCESS_TOKEN|REFRESH_TOKEN|SECRET|_KEYS$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex("PASSWORD|PASSWD|ACCESS_TOKEN|REFRESH_TOKEN|SECRET|_KEYS?$", RegexOptions.IgnoreCase)]
     private static partial Regex SecretName();
 
     /// <summary><c>${NAME}</c>, <c>${NAME:-default}</c>, <c>${NAME-default}</c>, … but not the escaped <c>$${NAME}</c>.</summary>

@@ -24,6 +24,10 @@ public sealed class SecretFilesTests : IDisposable
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync();
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
+        // A confidential OAuth client (its key is a secret too).
+        using var clientKey = AtSync.AtProto.OAuth.DpopKey.Generate();
+        settings[OAuthClientConfiguration.PublicUrlName] = "http://127.0.0.1:9/atproto/";
+        settings[OAuthClientConfiguration.ClientKeyName] = clientKey.ExportPrivateKey();
         foreach (var (name, _) in SecretFiles.Secrets)
         {
             // As `echo value > file` writes it: with a trailing newline, which is not part of the value.
@@ -84,5 +88,18 @@ public sealed class SecretFilesTests : IDisposable
         Assert.Empty(failures);
         Assert.Equal("{\"v1\":\"x\"}", values["TOKEN_ENCRYPTION_KEYS"]);
         Assert.Equal("Server=a;Password= spaced \n", values["ConnectionStrings:phpbb"]);
+    }
+
+    [Fact]
+    public void An_empty_file_for_the_optional_client_key_leaves_it_unset_and_a_required_one_fails()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OAUTH_CLIENT_KEY_FILE"] = WriteSecret("client-key", "\n"),
+            ["TOKEN_ENCRYPTION_KEYS_FILE"] = WriteSecret("keys", "\n"),
+        }).Build();
+        var (values, failures) = SecretFiles.Read(configuration);
+        Assert.False(values.ContainsKey("OAUTH_CLIENT_KEY"));
+        Assert.Equal(["TOKEN_ENCRYPTION_KEYS_FILE names an empty file"], failures);
     }
 }

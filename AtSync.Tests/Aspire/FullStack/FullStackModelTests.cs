@@ -94,6 +94,10 @@ public sealed class FullStackModelTests
         Assert.Equal(Path.Combine(RepositoryPaths.Root, "docker", "init.sql"), init.Source);
         Assert.All([config, init], m => Assert.True(m.Type == ContainerMountType.BindMount && m.IsReadOnly && File.Exists(m.Source)));
 
+        // What AtSync needs from mysqld is on its command line (docker/mysqld.args), not only in the mounted my.cnf.
+        var arguments = await ArgumentsAsync(mysql);
+        Assert.Equal(["--log-bin-trust-function-creators=1", "--binlog-expire-logs-seconds=604800"], arguments);
+
         var environment = await EnvironmentAsync(mysql);
         Assert.Equal("{mysql-root-password.value}", environment["MYSQL_ROOT_PASSWORD"]);
         Assert.Equal("phpbb", environment["MYSQL_DATABASE"]);
@@ -106,7 +110,7 @@ public sealed class FullStackModelTests
     {
         await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());
         var connectionString = Resource<ConnectionStringResource>(builder, "phpbb").ConnectionStringExpression.ValueExpression;
-        Assert.Equal("Server={mysql.bindings.tcp.host};Port={mysql.bindings.tcp.port};User ID=atsync;Password={mysql-password.value};Database=phpbb", connectionString);
+        Assert.Equal("Server={mysql.bindings.tcp.host};Port={mysql.bindings.tcp.port};User ID=atsync;Password={mysql-password.value};Database=phpbb;SslMode=Required", connectionString);
     }
 
     [Theory]
@@ -129,10 +133,19 @@ public sealed class FullStackModelTests
         if (name == "firehose") Assert.DoesNotContain(environment.Values, v => v.Contains("token-encryption-keys", StringComparison.Ordinal) || v.Contains("forum-app-password", StringComparison.Ordinal));
     }
 
+    private static async Task<List<string>> ArgumentsAsync(IResource resource)
+    {
+        var result = await ExecutionConfigurationBuilder.Create(resource)
+            .WithArgumentsConfig()
+            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance);
+        return [.. result.Arguments.Select(a => a.Item1)];
+    }
+
     [Theory]
     [InlineData("forum")]
     [InlineData("firehose")]
     [InlineData("queueworker")]
+    [InlineData("linking")]
     public async Task Waits_for_a_healthy_database(string name)
     {
         await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());
@@ -155,6 +168,15 @@ public sealed class FullStackModelTests
     }
 
     [Fact]
+    public async Task The_front_door_is_published_only()
+    {
+        // Under `dotnet run` the forum and the linking service are reached on loopback http directly.
+        await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "proxy");
+        Assert.Contains(Resource<ContainerResource>(builder, "forum").Annotations.OfType<EndpointAnnotation>(), e => e.IsExternal);
+    }
+
+    [Fact]
     public async Task Databases_have_health_checks()
     {
         await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());
@@ -171,10 +193,19 @@ public sealed class FullStackModelTests
             await using var builder = await AppHostFactory.PublishModeAsync(output.FullName);
             var compose = Resource<DockerComposeEnvironmentResource>(builder, "compose");
             Assert.True(compose.DashboardEnabled);
-            foreach (var name in new[] { "mysql", "forum", "firehose", "queueworker" })
+            foreach (var name in new[] { "mysql", "forum", "firehose", "queueworker", "linking", "proxy" })
             {
                 Assert.NotEmpty(Assert.Single(builder.Resources, r => r.Name == name).Annotations.OfType<DockerComposeServiceCustomizationAnnotation>());
             }
+            // The front door: the pinned official nginx, waiting for phpBB and the linking service; phpBB itself is not external.
+            var proxy = Resource<ContainerResource>(builder, "proxy");
+            Assert.True(proxy.TryGetLastAnnotation<ContainerImageAnnotation>(out var image));
+            Assert.Equal(("nginx", "1.30.1-alpine"), (image.Image.Split('/')[^1], image.Tag));
+            Assert.Equal("c819f83c54b0361f5557601bf5eb4943d09360e7a7fdf426afc466570f45874d", image.SHA256);
+            var waits = proxy.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).ToList();
+            Assert.Contains("forum", waits);
+            Assert.Contains("linking", waits);
+            Assert.DoesNotContain(Resource<ContainerResource>(builder, "forum").Annotations.OfType<EndpointAnnotation>(), e => e.IsExternal);
         }
         finally
         {

@@ -61,7 +61,7 @@ public sealed partial class LiveComposeDeploymentTests
     /// </summary>
     private async Task MysqlOutageAsync(ComposeDeployment deployment, LoopbackRelay relay, IReadOnlyList<(long Seq, byte[] Frame)> frames, AtSyncTables tables)
     {
-        var services = new[] { "firehose", "queueworker" };
+        var services = new[] { "firehose", "queueworker", "linking" };
         var before = new Dictionary<string, ContainerState>();
         foreach (var service in services) before[service] = await deployment.StateAsync(service);
 
@@ -70,7 +70,7 @@ public sealed partial class LiveComposeDeploymentTests
         _figures.Seconds("`stop mysql` (MariaDB stand-in shuts down cleanly)", outage.Elapsed.TotalSeconds, 30);
         relay.Publish(frames);
         await deployment.WaitForHealthAsync(services, "unhealthy", TimeSpan.FromSeconds(90));
-        _figures.Seconds("`stop mysql` → firehose and queueworker unhealthy", outage.Elapsed.TotalSeconds, 60);
+        _figures.Seconds("`stop mysql` → firehose, queueworker and linking unhealthy", outage.Elapsed.TotalSeconds, 60);
 
         var recovery = Stopwatch.StartNew();
         (await deployment.ComposeAsync(["start", "mysql"], TimeSpan.FromMinutes(2))).EnsureSuccess();

@@ -56,7 +56,8 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
             await using var labeler = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeLabelsPath);
             await using var pds = await LoopbackPds.StartAsync();
             var local = new LocalEnvironment(relay.Url, new Uri($"http://127.0.0.1:{labeler.Url.Port}"), FirehoseHarness.LabelerDid, plc.BaseUri, pds.BaseUri,
-                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort());
+                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(),
+                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort());
             var deployment = new ComposeDeployment(docker, compose, work, images, local);
             Log($"project {deployment.ProjectName}, override {deployment.OverrideFile}:\n{File.ReadAllText(deployment.OverrideFile)}");
 
@@ -81,7 +82,8 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
                 var down = await deployment.ComposeAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
                 Log($"final down -v: exit {down.ExitCode}");
                 if (docker.Started) await docker.DockerAsync(["image", "prune", "--force"]);
-                _figures.Seconds("deployment test without the image build", _clock.Elapsed.TotalSeconds - images.BuildSeconds, 600);
+                // 600 s before the front door checks and the second `up` on docker-compose.secrets.yml (about 90 s more).
+                _figures.Seconds("deployment test without the image build", _clock.Elapsed.TotalSeconds - images.BuildSeconds, 720);
                 _figures.Info("whole deployment test", $"{_clock.Elapsed.TotalSeconds:F0} s");
                 output.WriteLine(_figures.Markdown());
             }
@@ -115,9 +117,13 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
         var up = Stopwatch.StartNew();
         (await deployment.ComposeAsync(["up", "--detach", "--pull", "never"], TimeSpan.FromMinutes(3))).EnsureSuccess();
         await deployment.WaitForHealthAsync(ComposeDeployment.Services, "healthy", TimeSpan.FromMinutes(3));
-        _figures.Seconds("`up -d` from empty volumes → all 4 services healthy", up.Elapsed.TotalSeconds, 120);
+        _figures.Seconds($"`up -d` from empty volumes → all {ComposeDeployment.Services.Length} services healthy", up.Elapsed.TotalSeconds, 120);
         Log("all healthy");
         await CheckHostNetworkingAndUsersAsync(deployment);
+        await CheckDatabaseAsProductionRunsItAsync(deployment);
+
+        // The front door: TLS, the redirect, the headers, /atproto/ to the linking service, the rest to phpBB, 429s.
+        await FrontDoorAsync(deployment);
 
         // The board the relay's posts belong to, mapped as the forum's admin would; the clean-pass reference starts
         // from a copy of the same installer rows.
@@ -160,6 +166,9 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
 
         // 7. No secret of .env in any container log or health body.
         await CheckSecretsAsync(deployment);
+
+        // 8. docker-compose.secrets.yml: the same deployment with every secret only as a file; none in `docker inspect`.
+        await SecretFilesAsync(deployment, tables, pds);
     }
 
     internal static async Task<string[]> FindComposeAsync(DockerHost docker)
@@ -188,7 +197,7 @@ public sealed partial class LiveComposeDeploymentTests(ITestOutputHelper output)
         var created = (await deployment.Docker.DockerAsync(["network", "ls", "--filter", "label=com.docker.compose.project=" + deployment.ProjectName, "--quiet"]))
             .EnsureSuccess().StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
         _figures.Count("networks created by compose (host networking only)", created, 0);
-        foreach (var (service, uid) in new[] { ("mysql", "999"), ("forum", "33"), ("firehose", "1654"), ("queueworker", "1654") })
+        foreach (var (service, uid) in new[] { ("mysql", "999"), ("forum", "33"), ("firehose", "1654"), ("queueworker", "1654"), ("linking", "1654"), ("proxy", "101") })
         {
             var status = (await deployment.ComposeAsync(["exec", "-T", service, "cat", "/proc/1/status"])).EnsureSuccess().StandardOutput;
             var actual = Regex.Match(status, @"^Uid:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value;

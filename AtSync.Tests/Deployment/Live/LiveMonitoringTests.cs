@@ -54,7 +54,8 @@ public sealed class LiveMonitoringTests(ITestOutputHelper output)
             await using var labeler = await LoopbackRelay.StartAsync(FirehoseStreams.SubscribeLabelsPath);
             await using var pds = await LoopbackPds.StartAsync();
             var local = new LocalEnvironment(relay.Url, new Uri($"http://127.0.0.1:{labeler.Url.Port}"), FirehoseHarness.LabelerDid, plc.BaseUri, pds.BaseUri,
-                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort());
+                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(),
+                ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort(), ServiceProcess.FreeLoopbackPort());
             var deployment = new ComposeDeployment(docker, compose, work, images, local);
             var prometheusPort = ServiceProcess.FreeLoopbackPort();
             var monitoringOverride = WriteMonitoringOverride(work, local, prometheusPort);

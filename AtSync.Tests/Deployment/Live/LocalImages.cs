@@ -7,13 +7,16 @@ using AtSync.Tests.Infrastructure;
 namespace AtSync.Tests.Deployment.Live;
 
 /// <summary>The images the override names, built locally from <c>docker/test-assets/</c> (see its README.md).</summary>
-public sealed record LocalImageSet(string Firehose, string QueueWorker, string Mysql, string Forum, bool BaseFromCache, double BuildSeconds);
+public sealed record LocalImageSet(string Firehose, string QueueWorker, string Linking, string Mysql, string Forum, string Proxy, bool BaseFromCache, double BuildSeconds);
 
 /// <summary>
 /// Builds the deployment test's images: a Debian bookworm base (<c>mmdebstrap --variant=minbase</c> then
 /// <c>docker import</c>, reused for 7 days where the daemon's storage is kept), and on it the two services published
-/// from this repository, the MySQL stand-in (MariaDB) and the forum stand-in, with <c>docker build --network host</c>
-/// (apt inside the build reaches the machine's Debian mirror).
+/// from this repository, the MySQL stand-in (MariaDB), the forum stand-in and the nginx stand-in (Debian's nginx in place
+/// of the pinned official image, which no registry here can give), with <c>docker build --network host</c> (apt inside
+/// the build reaches the machine's Debian mirror). The nginx stand-in is tagged <c>atsync-test/nginx:&lt;pinned tag&gt;</c>:
+/// a local build cannot carry the official image's digest, and an official name must not be shadowed in a daemon that
+/// may be the machine's own.
 /// </summary>
 public static class LocalImages
 {
@@ -30,6 +33,7 @@ public static class LocalImages
         var runtime = RuntimeLayout();
         var firehose = await BuildServiceAsync(docker, work, baseImage, runtime, "AtSync.Firehose", "atsync-test/firehose:local", log);
         var queueWorker = await BuildServiceAsync(docker, work, baseImage, runtime, "AtSync.QueueWorker", "atsync-test/queueworker:local", log);
+        var linking = await BuildServiceAsync(docker, work, baseImage, runtime, "AtSync.Linking", "atsync-test/linking:local", log);
 
         const string mysql = "atsync-test/mysql-standin:local";
         await BuildAsync(docker, Path.Combine(Assets, "mysql-standin"), mysql, baseImage, [], log);
@@ -44,7 +48,17 @@ public static class LocalImages
         const string forum = "atsync-test/forum-standin:local";
         await BuildAsync(docker, forumContext.FullName, forum, baseImage, [], log);
 
-        return new LocalImageSet(firehose, queueWorker, mysql, forum, cached, (DateTime.UtcNow - started).TotalSeconds);
+        var proxy = "atsync-test/nginx:" + PinnedProxyTag();
+        await BuildAsync(docker, Path.Combine(Assets, "nginx-standin"), proxy, baseImage, [], log);
+
+        return new LocalImageSet(firehose, queueWorker, linking, mysql, forum, proxy, cached, (DateTime.UtcNow - started).TotalSeconds);
+    }
+
+    /// <summary>The tag the compose file pins the proxy's image to (<c>nginx:&lt;tag&gt;@sha256:…</c>).</summary>
+    public static string PinnedProxyTag()
+    {
+        var image = ComposeFile.Load(Path.Combine(RepositoryPaths.Root, ComposeDeployment.ComposeFileName))["proxy"].Image!;
+        return image[(image.LastIndexOf(':', image.IndexOf('@')) + 1)..image.IndexOf('@')];
     }
 
     /// <summary>One more image from <c>docker/test-assets/&lt;folder&gt;</c> on the same base (e.g. the monitoring profile's Prometheus).</summary>

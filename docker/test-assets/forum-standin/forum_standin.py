@@ -24,12 +24,25 @@ def log(message):
     print(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + " forum-standin: " + message, flush=True)
 
 
+def secret(name, default=None):
+    """NAME, or the content of the file NAME_FILE names (Docker secrets; docker/phpbb/entrypoint.sh does the same)."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        if os.environ.get(name):
+            sys.exit(f"forum-standin: {name} and {name}_FILE are both set (use one)")
+        with open(path, encoding="utf-8") as f:
+            return f.read().rstrip("\n")
+    return os.environ[name] if default is None else os.environ.get(name, default)
+
+
 def connect():
+    # FORUM_STANDIN_DB_TLS_CA (test only): the database refuses connections without TLS.
+    ca = os.environ.get("FORUM_STANDIN_DB_TLS_CA")
     return pymysql.connect(
         host=os.environ.get("PHPBB_DB_HOST", "mysql"), port=int(os.environ.get("PHPBB_DB_PORT", "3306")),
-        user=os.environ["PHPBB_DB_USER"], password=os.environ["PHPBB_DB_PASSWORD"],
+        user=os.environ["PHPBB_DB_USER"], password=secret("PHPBB_DB_PASSWORD"),
         database=os.environ.get("PHPBB_DB_NAME", "phpbb"), charset="utf8mb4", connect_timeout=5, read_timeout=10,
-        write_timeout=10, autocommit=True)
+        write_timeout=10, autocommit=True, ssl={"ca": ca, "check_hostname": False} if ca else None)
 
 
 def statements(path):
@@ -52,7 +65,7 @@ def installed(cursor):
 
 def install(connection):
     admin = os.environ.get("PHPBB_ADMIN_USER", "admin")
-    password = os.environ.get("PHPBB_ADMIN_PASSWORD", "")
+    password = secret("PHPBB_ADMIN_PASSWORD", "")
     if not password:
         log("PHPBB_ADMIN_PASSWORD is not set")
         sys.exit(2)

@@ -12,10 +12,31 @@ if [ "${1:0:1}" = '-' ]; then set -- mariadbd "$@"; fi
 if [ "$1" = mysqld ]; then shift; set -- mariadbd "$@"; fi
 # Stand-in only (host networking in the deployment test): the port and address to listen on, added after the compose
 # file's own arguments (its `command:`), which pass through unchanged.
+# MYSQL_STANDIN_TLS_DIR holds cert.pem, key.pem and ca.pem made by the test: the server offers TLS (as mysql:8.4.7
+# does with its own certificate) and refuses connections without it, so a service that connects shows it used TLS.
 if [ "$1" = mariadbd ]; then
   [ -n "${MYSQL_STANDIN_PORT:-}" ] && set -- "$@" --port="$MYSQL_STANDIN_PORT"
   [ -n "${MYSQL_STANDIN_BIND_ADDRESS:-}" ] && set -- "$@" --bind-address="$MYSQL_STANDIN_BIND_ADDRESS"
+  if [ -n "${MYSQL_STANDIN_TLS_DIR:-}" ]; then
+    set -- "$@" --ssl-cert="$MYSQL_STANDIN_TLS_DIR/cert.pem" --ssl-key="$MYSQL_STANDIN_TLS_DIR/key.pem" \
+      --ssl-ca="$MYSQL_STANDIN_TLS_DIR/ca.pem" --require-secure-transport=ON
+  fi
 fi
+
+# <NAME>_FILE (Docker secrets), as the official image reads its passwords: one of the two, never both.
+file_env() {
+  local name=$1 file_var="${1}_FILE"
+  if [ -n "${!file_var:-}" ]; then
+    if [ -n "${!name:-}" ]; then
+      echo "error: both $name and $file_var are set (but are exclusive)" >&2
+      exit 1
+    fi
+    export "$name=$(<"${!file_var}")"
+    unset "$file_var"
+  fi
+}
+file_env MYSQL_ROOT_PASSWORD
+file_env MYSQL_PASSWORD
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) [Entrypoint]: $*" >&2; }
 datadir=/var/lib/mysql
