@@ -225,11 +225,11 @@ public sealed partial class StreamProcessor(
         batch.Clear();
     }
 
-    /// <summary>The verify stage (its reads of repository states retried on transient database errors).</summary>
+    /// <summary>The verify stage (retried on transient database errors, and while the labeler's key is unavailable).</summary>
     private Task<PreparedBatch> VerifyAsync(IReadOnlyList<StreamEvent> events, CancellationToken cancellationToken) =>
         TransientRetry.RunAsync(
             ct => verifier.PrepareAsync(service, events, ct),
-            MySqlErrors.IsTransient, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
+            ex => MySqlErrors.IsTransient(ex) || ex is SigningKeysUnavailableException, RetryBackoff(), time, LogDatabaseRetry, cancellationToken);
 
     /// <summary>The apply stage, retried on transient database errors.</summary>
     private async Task<BatchOutcome> ApplyAsync(PreparedBatch batch, long batchCursor, CancellationToken cancellationToken)

@@ -9,6 +9,7 @@ using AtSync.Firehose.Verify;
 using AtSync.Firehose.Verify.Jetstream;
 using AtSync.Testing;
 using AtSync.Testing.Synthetic;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -168,8 +169,11 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         var time = new FakeTimeProvider(T0);
         var options = Options.Create(new JetstreamOptions { AllowedPdsHosts = ["127.0.0.1"], UnavailableRetries = 2 });
         var resolver = new DidResolver(new HttpClient(), new DidResolverOptions { PlcDirectory = _plc.BaseUri });
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new FirehoseMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var verifier = new JetstreamBatchVerifier(Prover(), resolver,
-            new AuthorHandles(new DidDocumentHandleResolver(resolver), NullLogger<AuthorHandles>.Instance), options, time,
+            new AuthorHandles(new NoHandles(), new LinkedDids(new MySqlConnector.MySqlDataSource("Server=127.0.0.1"), new AtSync.Core.Storage.AtSyncTables("phpbb_")),
+                metrics, NullLogger<AuthorHandles>.Instance), options, time,
             NullLogger<JetstreamBatchVerifier>.Instance);
         var a1 = Event(Write(Alice, "3ktopic00001", Topic("a1")));
         var b1 = Event(Write(Bob, "3ktopic00002", Topic("b1")));
@@ -211,4 +215,11 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         Assert.Equal(1, dropped.Skipped[RecordRefusals.PdsUnavailable]);
         Assert.Equal(0, verifier.Held.Count);
     }
+}
+
+/// <summary>Handles play no part in these checks: every author is shown under its DID.</summary>
+file sealed class NoHandles : IHandleResolver
+{
+    public Task<HandleVerdict> VerifyAsync(AtSync.AtProto.Syntax.Did did, bool refresh, CancellationToken cancellationToken) =>
+        Task.FromResult(new HandleVerdict(did, null, HandleStatus.NotClaimed));
 }
