@@ -127,15 +127,19 @@ public sealed partial class MstTree
         return Encoding.UTF8.GetBytes(key);
     }
 
-    /// <summary>A root holding nothing but one pointer is replaced by its child, layer by layer (the canonical shape).</summary>
+    /// <summary>
+    /// A root holding nothing but one pointer is replaced by its child, layer by layer (the canonical shape). Each new
+    /// root is read (a loaded tree's child is decoded only now) to know whether it is itself only a pointer; one not in
+    /// the blocks throws <see cref="MstPartialTreeException"/>, as the canonical root cannot be known without it.
+    /// </summary>
     private void TrimTop()
     {
-        while (!_root.IsStub && _root.Items.Count == 1 && _root.Items[0].IsChild)
+        while (_root.Items.Count == 1 && _root.Items[0].IsChild)
         {
             _root = _root.Items[0].Child!;
         }
 
-        if (!_root.IsStub && _root.Items.Count == 0)
+        if (_root.Items.Count == 0)
         {
             _root.Layer = 0;
         }
