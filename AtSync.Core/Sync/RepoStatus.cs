@@ -24,6 +24,13 @@ public enum RepoStatus
 
 public static class RepoStatusSql
 {
+    /// <summary>
+    /// <c>atproto_repos.reason</c> of an active repository whose <c>rev</c> was set by an import from <c>getRepo</c>
+    /// rather than by a live commit: until the next live commit, commits at or below that rev are ones the stream
+    /// delivers late (emitted before the imported snapshot) and are already reflected, not stale.
+    /// </summary>
+    public const string ImportedReason = "imported";
+
     public static string ToSql(this RepoStatus status) => status switch
     {
         RepoStatus.Active => "active",

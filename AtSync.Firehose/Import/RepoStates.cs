@@ -86,7 +86,7 @@ public sealed class RepoStates(MySqlDataSource dataSource, AtSyncTables tables)
     internal static async Task<bool> CompleteAsync(ForumSession db, ClaimedRepo repo, string rev, string dataCid, long recordsImported, long now, CancellationToken ct) =>
         await db.ExecuteAsync($"""
             UPDATE {db.Tables.Repos} SET status = '{RepoStatus.Active.ToSql()}', rev = @rev, data_cid = @data, records_imported = @n,
-              attempts = 0, retry_at = 0, reason = '', updated_at = @now
+              attempts = 0, retry_at = 0, reason = '{RepoStatusSql.ImportedReason}', updated_at = @now
             WHERE did = @did AND status = '{Importing}' AND attempts = @attempt
             """, ct, ("@rev", rev), ("@data", dataCid), ("@n", recordsImported), ("@now", now), ("@did", repo.Did), ("@attempt", repo.Attempt)) == 1;
 

@@ -25,7 +25,8 @@ public sealed class RepoWrites
     /// <summary>A verified commit: the repository's last <c>rev</c> and root move forward (never back).</summary>
     public void Verified(string did, string rev, string dataCid, long seq) => Add((c, t, tables, now, ct) => Exec(c, t, $"""
         INSERT INTO {tables.Repos} (did, rev, data_cid, seq, status, updated_at) VALUES (@did, @rev, @data, @seq, '{RepoStatus.Active.ToSql()}', @now)
-        ON DUPLICATE KEY UPDATE data_cid = IF(rev < @rev, @data, data_cid), seq = IF(rev < @rev, @seq, seq), rev = IF(rev < @rev, @rev, rev), updated_at = @now
+        ON DUPLICATE KEY UPDATE data_cid = IF(rev < @rev, @data, data_cid), seq = IF(rev < @rev, @seq, seq),
+          reason = IF(rev < @rev AND status = '{RepoStatus.Active.ToSql()}', '', reason), rev = IF(rev < @rev, @rev, rev), updated_at = @now
         """, ct, ("@did", did), ("@rev", rev), ("@data", dataCid), ("@seq", seq), ("@now", now)));
 
     /// <summary>A commit whose key cannot be had now: the repository waits until <paramref name="retryAt"/>.</summary>

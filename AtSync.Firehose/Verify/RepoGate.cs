@@ -105,9 +105,10 @@ internal sealed class RepoGate(
             }
             if (string.CompareOrdinal(commit.Rev, walk.Rev) <= 0)
             {
-                if (releasing)
+                if (releasing || walk.FromImport)
                 {
-                    // Held while an import ran: the imported repository already reflects it.
+                    // Held while an import ran, or delivered late after it (emitted before the imported snapshot, and
+                    // no live commit since): the imported repository already reflects it.
                     Skip(commit, Outcomes.AlreadyReflected);
                     return;
                 }
@@ -126,6 +127,7 @@ internal sealed class RepoGate(
         walk.Rev = commit.Rev;
         walk.Data = data;
         walk.Seq = commit.SeqNumber;
+        walk.FromImport = false;
         writes.Verified(commit.Repo, commit.Rev, data, commit.SeqNumber);
         Kept.Add(commit);
         Done.Add(commit.SeqNumber);
@@ -209,7 +211,10 @@ internal sealed class RepoGate(
     {
         if (_walks.TryGetValue(did, out var walk)) return walk;
         var state = states.GetValueOrDefault(did) ?? RepoState.New(did);
-        walk = new Walk(state.Rev, state.DataCid, state.Seq, releasing || state.IsOpen, state.Status, state.HasHeld);
+        walk = new Walk(state.Rev, state.DataCid, state.Seq, releasing || state.IsOpen, state.Status, state.HasHeld)
+        {
+            FromImport = state.Reason == RepoStatusSql.ImportedReason,
+        };
         _walks[did] = walk;
         return walk;
     }
@@ -220,6 +225,10 @@ internal sealed class RepoGate(
         public string Rev { get; set; } = rev;
         public string Data { get; set; } = data;
         public long Seq { get; set; } = seq;
+
+        /// <summary>The stored rev was set by an import and no live commit has followed it yet.</summary>
+        public bool FromImport { get; set; }
+
         public bool Open { get; private set; } = open;
         public RepoStatus Status { get; private set; } = status;
 

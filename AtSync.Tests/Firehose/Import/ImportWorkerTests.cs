@@ -1,3 +1,4 @@
+using AtSync.Core.Sync;
 using AtSync.Firehose.Import;
 
 namespace AtSync.Tests.Firehose.Import;
@@ -42,7 +43,7 @@ public sealed class ImportWorkerTests
 
         h.Pds.Repos[Carol] = () => good;
         var repaired = await h.WaitForAsync(Carol, r => r.Status == "active");
-        Assert.Equal((repo.Rev, repo.Data.ToString(), 0, ""), (repaired.Rev, repaired.DataCid, repaired.Attempts, repaired.Reason));
+        Assert.Equal((repo.Rev, repo.Data.ToString(), 0, RepoStatusSql.ImportedReason), (repaired.Rev, repaired.DataCid, repaired.Attempts, repaired.Reason));
         Assert.Equal(3L, repaired.RecordsImported);
         Assert.Equal(2, FirehoseHarness.Sum(h.Imports, "outcome", ImportMetrics.Imported));
         Assert.True(FirehoseHarness.Sum(h.Imports, "outcome", ImportMetrics.Retry) >= 1);

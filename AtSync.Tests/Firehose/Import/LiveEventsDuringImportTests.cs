@@ -74,4 +74,39 @@ public sealed class LiveEventsDuringImportTests
         Assert.True((await clean.ImportAsync(Gina)).Succeeded);
         Assert.Equal(await ForumContent.TakeAsync(clean.Database, visibleOnly: true), await ForumContent.TakeAsync(h.Database, visibleOnly: true));
     }
+
+    [Fact]
+    public async Task Commits_the_stream_delivers_after_an_import_that_already_has_them_are_reflected_not_stale()
+    {
+        const string Hugo = "did:plc:hugolatehhhhhhhhhhhhhhhhh";
+        await using var h = await ImportHarness.StartAsync();
+        using var repo = h.Repository(Hugo);
+        var roots = repo.Generate(topics: 5, repliesPerTopic: 1);
+        // Two commits the relay is slow to deliver: getRepo already answers with the repository after them.
+        var frames = new List<byte[]>
+        {
+            repo.Commit(1, (roots[0], repo.Edit(roots[0], "edited once", "first edit"))),
+            repo.Commit(2, (roots[1], repo.Edit(roots[1], "edited too", "other edit"))),
+        };
+        var car = repo.ExportCar();
+        h.Pds.Repos[Hugo] = () => car;
+        await h.RequestAsync(Hugo);
+        var result = await h.RunClaimedAsync(Hugo);
+        Assert.True(result.Succeeded, result.Reason);
+
+        // Then the stream catches up: the two late commits (at or below the imported rev), then a new one after it.
+        var next = repo.NextRkey();
+        frames.Add(repo.Commit(3, (next, repo.Topic("after the import", "written after the snapshot"))));
+        h.Relay.Publish(frames.Select((f, i) => ((long)i + 1, f)));
+        await h.Firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 3);
+
+        var row = (await h.RowAsync(Hugo))!;
+        Assert.Equal(("active", repo.Rev, ""), (row.Status, row.Rev, row.Reason));
+        Assert.Equal(0, FirehoseHarness.Sum(h.Firehose.CommitsRejected));
+        var t = h.Database.Tables;
+        Assert.Equal("first edit", await h.Database.ScalarAsync<string>($"""
+            SELECT p.post_subject FROM {t.PhpbbPosts} p JOIN {t.Posts} ap ON ap.post_id = p.post_id WHERE ap.at_uri = '{repo.Uri(roots[0])}'
+            """));
+        Assert.Equal(1L, await h.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.Posts} WHERE at_uri = '{repo.Uri(next)}'"));
+    }
 }
