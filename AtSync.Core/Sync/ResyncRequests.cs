@@ -23,12 +23,12 @@ public static class ResyncRequests
             INSERT INTO {tables.Repos} (did, status, requested_by, requested_at, updated_at)
             VALUES (@did, '{RepoStatus.ResyncRequested.ToSql()}', @by, @now, @now)
             ON DUPLICATE KEY UPDATE
-              requested_by = IF(status IN ('{importing}', '{RepoStatus.Desynchronized.ToSql()}'), requested_by, VALUES(requested_by)),
-              requested_at = IF(status = '{importing}', requested_at, VALUES(requested_at)),
+              requested_by = IF(status IN ('{importing}', '{RepoStatus.Desynchronized.ToSql()}'), requested_by, @by),
+              requested_at = IF(status = '{importing}', requested_at, @now),
               attempts = IF(status = '{importing}', attempts, 0),
               retry_at = IF(status = '{importing}', retry_at, 0),
               reason = IF(status = '{importing}', reason, ''),
-              updated_at = VALUES(updated_at),
+              updated_at = @now,
               status = IF(status IN ('{importing}', '{RepoStatus.Desynchronized.ToSql()}'), status, '{RepoStatus.ResyncRequested.ToSql()}')
             """, connection, transaction);
         command.Parameters.AddWithValue("@did", did);

@@ -31,6 +31,7 @@ public sealed partial class RepoImporter(
     ImportMetrics metrics,
     FirehoseMetrics firehoseMetrics,
     IOptions<ImportOptions> options,
+    IOptions<PostingOptions> posting,
     TimeProvider time,
     ILogger<RepoImporter> logger)
 {
@@ -150,7 +151,7 @@ public sealed partial class RepoImporter(
         var session = new ForumSession(connection, transaction, tables);
         if (ops.Count > 0)
         {
-            var applier = new EventApplier(session, identity.LabelerDid, authorHandles, outcome);
+            var applier = new EventApplier(session, identity.LabelerDid, authorHandles, outcome, posting.Value, identity.ForumDid);
             await applier.ApplyAsync(new CommitEvent(0, repo.Did, rev, commitTime, ops, 0), ct);
         }
         var now = time.GetUtcNow().ToUnixTimeSeconds();

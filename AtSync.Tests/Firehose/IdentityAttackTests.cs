@@ -105,6 +105,8 @@ public sealed class IdentityAttackTests
         settings[SettingNames.IdentityDnsServer] = dns.Setting;
         settings[SettingNames.IdentityPlainHttpPort] = wellKnown.BaseUri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Firehose__LabelsEnabled"] = "false";
+        // Signing keys come from loopback peers: wait for them rather than park authors on a loaded machine.
+        settings["Firehose__KeyDeadline"] = "00:00:10";
         await using var service = ServiceProcess.Start("AtSync.Firehose", settings);
         await WaitForCursorAsync(database, service, lastSeq);
 

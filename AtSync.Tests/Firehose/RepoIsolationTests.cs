@@ -129,9 +129,10 @@ public sealed class RepoIsolationTests
         Assert.Empty(await firehose.HeldAsync(Bob));
         Assert.Equal(2, FirehoseHarness.Sum(firehose.CommitsDropped, "reason", "gave_up_key_unavailable"));
         Assert.Equal(["Alice"], await TitlesAsync(database));
-        // Tried at the first sighting and by the releaser until the bound, not more.
+        // Tried at the first sighting and by the releaser until the bound, not more (the resolver remembers an outage
+        // for a second, so a retry within it is answered without asking the directory again).
         var asked = plc.Requested.Count(d => d == Bob);
-        Assert.InRange(asked, 3, 4);
+        Assert.InRange(asked, 2, 4);
     }
 
     private static Dictionary<string, string?> Settings(TestDatabase database, Uri relay, Uri plc)
@@ -139,6 +140,8 @@ public sealed class RepoIsolationTests
         var settings = ServiceSettings.For(database, ServiceSettings.NewTokenKeysJson());
         settings[SettingNames.RelayUrl] = relay.ToString();
         settings[SettingNames.PlcDirectoryUrl] = plc.ToString();
+        // The did:web hosts are https://localhost:port: allowed by name, as an operator would allow a private host.
+        settings[SettingNames.IdentityAllowedHosts] = "127.0.0.1, localhost";
         settings[SettingNames.ConnectionString] = new MySqlConnectionStringBuilder(database.ConnectionString) { AllowUserVariables = false }.ConnectionString;
         settings["Firehose__LabelsEnabled"] = "false";
         settings["Firehose__BatchMaxDelay"] = "00:00:00.250";

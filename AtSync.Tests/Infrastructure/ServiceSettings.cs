@@ -26,6 +26,9 @@ public static class ServiceSettings
         [SettingNames.PlcDirectoryUrl] = "http://127.0.0.1:9",
         // The loopback peers (PLC directory, did:web hosts) are allowed by name; any other loopback host is refused.
         [SettingNames.IdentityAllowedHosts] = "127.0.0.1",
+        // Signing keys come from loopback peers on a loaded machine: wait for them instead of parking their authors
+        // (the isolation tests set the production deadline themselves).
+        ["Firehose__KeyDeadline"] = "00:00:10",
         [SettingNames.LogLevel] = "Information",
     };
 }

@@ -21,7 +21,8 @@ public sealed class QueueConcurrencyTests
         Assert.Equal(3000L, await h.ScalarAsync<long>($"SELECT COUNT(*) FROM {h.Tables.Queue} WHERE status = 'pending'"));
 
         var settings = ServiceSettings.For(h.Database, h.KeysJson);
-        settings["QueueWorker__LeaseDuration"] = "00:00:05";
+        // Long enough that the stuck worker still holds its rows when the others have synced 600, even on a loaded machine.
+        settings["QueueWorker__LeaseDuration"] = "00:00:15";
         settings["QueueWorker__PollInterval"] = "00:00:00.100";
         settings["QueueWorker__BatchSize"] = "50";
         settings["QueueWorker__DependencyWait"] = "00:00:00.200";
