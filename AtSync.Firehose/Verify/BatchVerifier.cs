@@ -23,8 +23,10 @@ public sealed class BatchVerifier(
         var dids = events.Select(RepoOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var states = signatures.Enabled ? await repos.LoadAsync(dids, ct) : [];
         // Only repositories that are open are checked now; the others' frames are held without a lookup.
+        // A #sync concerns a repository already followed, or one whose forum commit is in this very batch.
+        var inBatch = events.OfType<CommitEvent>().Where(c => c.ForumOps.Count > 0).Select(c => c.Repo).ToHashSet(StringComparer.Ordinal);
         var items = SignedItems(events, did => states.GetValueOrDefault(did) is not { } state ? true : state.IsOpen,
-            did => states.ContainsKey(did));
+            did => states.ContainsKey(did) || inBatch.Contains(did));
         var verdicts = await signatures.VerdictsAsync(items, options.Value.KeyDeadline, ct);
         var setAside = new BatchOutcome();
         events = await labelSignatures.VerifyAsync(events, setAside, ct);

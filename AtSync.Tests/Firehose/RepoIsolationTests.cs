@@ -56,6 +56,10 @@ public sealed class RepoIsolationTests
         {
             var settings = Settings(database, relay.Url, plc.BaseUri);
             settings["SSL_CERT_FILE"] = trust;
+            // The identity client resolves names itself (no hosts file): a loopback name server answers for localhost.
+            await using var dns = await AtSync.Testing.LoopbackDns.StartAsync();
+            dns.Addresses["localhost"] = [System.Net.IPAddress.Loopback];
+            settings[SettingNames.IdentityDnsServer] = dns.Setting;
             await using var service = ServiceProcess.Start("AtSync.Firehose", settings);
             await WaitForCursorAsync(database, service, 5, TimeSpan.FromMinutes(2));
 

@@ -29,6 +29,9 @@ public static class ServiceSettings
         // Signing keys come from loopback peers on a loaded machine: wait for them instead of parking their authors
         // (the isolation tests set the production deadline themselves).
         ["Firehose__KeyDeadline"] = "00:00:10",
+        // The suite's streams come from test DIDs that are not linked: without this their posts would wait in phpBB's
+        // moderation queue (the default); the posting-policy tests set it themselves.
+        ["NETWORK_MODERATION"] = "none",
         [SettingNames.LogLevel] = "Information",
     };
 }

@@ -54,6 +54,8 @@ public sealed partial class HostileFirehose : IAsyncDisposable
     public async Task RunAsync(IReadOnlyList<(long Seq, byte[] Frame)> frames, IDictionary<string, string?>? extra = null)
     {
         var settings = ServiceSettings.For(Database, ServiceSettings.NewTokenKeysJson());
+        // These tests are about the posting policy: its defaults apply unless a test sets it.
+        settings.Remove(PostingOptions.ModerationSetting);
         settings[SettingNames.ConnectionString] = new MySqlConnector.MySqlConnectionStringBuilder(Database.ConnectionString) { AllowUserVariables = false }.ConnectionString;
         settings[SettingNames.RelayUrl] = _relay.Url.ToString();
         settings[SettingNames.PlcDirectoryUrl] = _plc.BaseUri.ToString();

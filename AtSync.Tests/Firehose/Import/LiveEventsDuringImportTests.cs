@@ -78,7 +78,7 @@ public sealed class LiveEventsDuringImportTests
     [Fact]
     public async Task Commits_the_stream_delivers_after_an_import_that_already_has_them_are_reflected_not_stale()
     {
-        const string Hugo = "did:plc:hugolatehhhhhhhhhhhhhhhhh";
+        const string Hugo = "did:plc:hugolatehhhhhhhhhhhhhhhh";
         await using var h = await ImportHarness.StartAsync();
         using var repo = h.Repository(Hugo);
         var roots = repo.Generate(topics: 5, repliesPerTopic: 1);

@@ -1,4 +1,5 @@
 using AtSync.Core.Forum;
+using AtSync.Core.Sync;
 using AtSync.Firehose.Import;
 using AtSync.Tests.Infrastructure;
 
@@ -39,7 +40,7 @@ public sealed class RepositoryImportIntegrationTests
         Assert.Equal(3000L, await h.Database.ScalarAsync<long>($"SELECT forum_posts_approved FROM {t.PhpbbForums}"));
         Assert.Equal(0L, await h.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.ParkedPosts}"));
         var row = await h.RowAsync(Alice);
-        Assert.Equal(new RepoRow("active", repo.Rev, repo.Data.ToString(), "", 0, 0, "operator", 3000), row);
+        Assert.Equal(new RepoRow("active", repo.Rev, repo.Data.ToString(), RepoStatusSql.ImportedReason, 0, 0, "operator", 3000), row);
         Assert.Equal(3000, FirehoseHarness.Sum(h.ImportRecords, "action", "create"));
         Assert.Equal(1, FirehoseHarness.Sum(h.Imports, "outcome", ImportMetrics.Imported));
 
