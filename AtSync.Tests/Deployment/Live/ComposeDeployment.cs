@@ -235,6 +235,10 @@ public sealed class ComposeDeployment
         text.Append(ServiceEnvironment(local.FirehosePort));
         text.Append($"      PLC_DIRECTORY_URL: \"{local.PlcUrl}\"\n");
         text.Append($"      IDENTITY_ALLOWED_HOSTS: \"127.0.0.1\"\n");
+        // As the clean reference pass runs (ServiceSettings.For): keys from the loopback PLC are waited for, and the
+        // test authors' posts are not held in phpBB's moderation queue.
+        text.Append("      Firehose__KeyDeadline: \"00:00:10\"\n");
+        text.Append("      NETWORK_MODERATION: \"none\"\n");
         text.Append(Probe("CMD", "wget", "--quiet", "--spider", $"http://127.0.0.1:{local.FirehosePort}/health"));
         text.Append(Host("queueworker"));
         text.Append(ServiceEnvironment(local.QueueWorkerPort));
