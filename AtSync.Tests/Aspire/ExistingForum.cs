@@ -58,6 +58,8 @@ public sealed class ExistingForum : IAsyncDisposable
         var pds = await LoopbackPds.StartAsync();
         // The forum as phpBB and AtSync's schema leave it: one board mapped to its AT record.
         await FirehoseHarness.PrepareForumAsync(database, BoardUri);
+        // phpBB's sessions and config: what the linking service reads to know who is signed in.
+        await AtSync.Tests.Linking.PhpbbSessionTables.CreateAsync(database);
         return new ExistingForum(database, relay, labeler, plc, pds, frames);
     }
 
