@@ -101,7 +101,7 @@ public sealed partial class MstTree
 
             var data = MstNodeCodec.Decode(bytes);
             var layer = LayerOf(data, node.Layer, cid);
-            if (layer == 0 && (data.Left is not null || data.Entries.Any(e => e.Right is not null)))
+            if (layer == 0 && (data.Left is not null || HasRightSubtree(data)))
             {
                 throw new MstFormatException($"MST node {cid} is on layer 0 but has subtrees");
             }
@@ -139,6 +139,19 @@ public sealed partial class MstTree
             node.Layer = layer;
             node.SetLoaded(bytes);
             return items;
+        }
+
+        private static bool HasRightSubtree(MstNodeData data)
+        {
+            foreach (var entry in data.Entries)
+            {
+                if (entry.Right is not null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private int LayerOf(MstNodeData data, int required, Cid cid)
