@@ -27,6 +27,7 @@ public static class AtSyncCommand
         root.Subcommands.Add(DoctorCommand.Create(run));
         root.Subcommands.Add(BackfillCommand.Create(run));
         root.Subcommands.Add(ReposCommand.Create(run));
+        root.Subcommands.Add(AccessCommand.Create(run));
         return root;
     }
 

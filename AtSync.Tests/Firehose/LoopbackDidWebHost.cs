@@ -58,13 +58,17 @@ public sealed class LoopbackDidWebHost : IAsyncDisposable
     /// <summary>Requests that reached the HTTP layer (a broken handshake never does).</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    /// <summary>The certificate of the good TLS endpoint, PEM (self-signed for <c>localhost</c>).</summary>
-    public string TrustedCertificatePem => _good.ExportCertificatePem();
+    /// <summary>
+    /// The certificate of the good TLS endpoint, PEM ending in a newline so that several can be concatenated into one
+    /// trust file (self-signed for <c>localhost</c>; its subject names the port, as a chain is built by subject name and
+    /// the first trusted certificate with the issuer's name is the only one tried).
+    /// </summary>
+    public string TrustedCertificatePem => _good.ExportCertificatePem() + "\n";
 
     public static async Task<LoopbackDidWebHost> StartAsync(PublicKey key, int port, DidWebBehavior behavior)
     {
-        var good = SelfSigned("localhost");
-        var broken = SelfSigned("not-this-host.invalid");
+        var good = SelfSigned("localhost", $"CN=localhost, OU=AtSync test did:web host {port}");
+        var broken = SelfSigned("not-this-host.invalid", "CN=not-this-host.invalid");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         LoopbackDidWebHost? self = null;
@@ -102,10 +106,10 @@ public sealed class LoopbackDidWebHost : IAsyncDisposable
         return self;
     }
 
-    private static X509Certificate2 SelfSigned(string name)
+    private static X509Certificate2 SelfSigned(string name, string subject)
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", ecdsa, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(subject, ecdsa, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(name);
         request.CertificateExtensions.Add(san.Build());

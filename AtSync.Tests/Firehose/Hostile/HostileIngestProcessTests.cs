@@ -122,7 +122,9 @@ public sealed class HostileIngestProcessTests
         const string bannedEmail = "did:plc:bannedemailbannedemailba";
         const string excluded = "did:plc:excludedexcludedexcluded";
         var t = h.Database.Tables;
-        await h.Database.ExecuteAsync($"INSERT INTO {t.DidAccess} (did, access, reason, created_at) VALUES ('{bannedDid}', 'ban', 'spam', 0)");
+        // The operator's ban, the way README gives it: the atsync command.
+        var ban = await AtSync.Tests.Operations.CliProcess.RunAsync(ServiceSettings.For(h.Database, ServiceSettings.NewTokenKeysJson()), "access", "ban", bannedDid, "--reason", "spam");
+        Assert.True(ban.ExitCode == 0, ban.ToString());
         var userId = await h.LinkMemberAsync(bannedUser, "spammer");
         await h.LinkMemberAsync(bannedEmail, "spammer2", email: "Someone@Spam.Test");
         var excludedId = await h.LinkMemberAsync(excluded, "friend", email: "friend@spam.test");
