@@ -16,7 +16,32 @@ namespace AtSync.Firehose;
 public static class FirehoseRegistration
 {
     public const string RelayHealthCheckName = "relay";
+    public const string JetstreamHealthCheckName = "jetstream";
+    public const string FileHealthCheckName = "file";
     public const string LabelsHealthCheckName = "labeler";
+
+    /// <summary>The repository stream's health check is named after its source (<c>FIREHOSE_SOURCE</c>): relay, jetstream or file.</summary>
+    public static string RepoHealthCheckName(FirehoseSource source) => source switch
+    {
+        FirehoseSource.Jetstream => JetstreamHealthCheckName,
+        FirehoseSource.File => FileHealthCheckName,
+        _ => RelayHealthCheckName,
+    };
+
+    /// <summary>
+    /// The source <paramref name="configuration"/> chooses: <c>FIREHOSE_SOURCE</c> (or <c>Firehose:Source</c>), else
+    /// <c>file</c> when <c>FIREHOSE_REPLAY_FILE</c> is set, else the relay; null when the value names no source.
+    /// </summary>
+    public static FirehoseSource? ConfiguredSource(IConfiguration configuration)
+    {
+        var source = configuration[FirehoseOptions.SourceSetting] ?? configuration[$"{FirehoseOptions.Section}:Source"];
+        if (string.IsNullOrWhiteSpace(source))
+        {
+            var replay = configuration[FirehoseOptions.ReplayFileSetting] ?? configuration[$"{FirehoseOptions.Section}:ReplayFile"];
+            return string.IsNullOrWhiteSpace(replay) ? FirehoseSource.Relay : FirehoseSource.File;
+        }
+        return Enum.TryParse<FirehoseSource>(source.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : null;
+    }
 
     /// <summary>
     /// The Firehose on a host that already has <c>AddAtSyncDatabase()</c>: settings (forum, network, <c>Firehose</c>
@@ -32,19 +57,8 @@ public static class FirehoseRegistration
             {
                 var replay = builder.Configuration[FirehoseOptions.ReplayFileSetting];
                 if (!string.IsNullOrWhiteSpace(replay)) options.ReplayFile = replay;
-                var source = builder.Configuration[FirehoseOptions.SourceSetting] ?? builder.Configuration[$"{FirehoseOptions.Section}:Source"];
-                if (string.IsNullOrWhiteSpace(source))
-                {
-                    if (!string.IsNullOrWhiteSpace(options.ReplayFile)) options.Source = FirehoseSource.File;
-                }
-                else if (Enum.TryParse<FirehoseSource>(source.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-                {
-                    options.Source = parsed;
-                }
-                else
-                {
-                    options.Source = (FirehoseSource)(-1); // refused by the validation below, naming the setting
-                }
+                // Refused by the validation below, naming the setting, when it names no source.
+                options.Source = ConfiguredSource(builder.Configuration) ?? (FirehoseSource)(-1);
             })
             .Validate(options => Enum.IsDefined(options.Source), $"{FirehoseOptions.SourceSetting} must be relay, jetstream or file")
             .Validate(options => options.Source != FirehoseSource.File || !string.IsNullOrWhiteSpace(options.ReplayFile),
@@ -98,7 +112,7 @@ public static class FirehoseRegistration
 
         var startedAt = DateTimeOffset.UtcNow;
         builder.Services.AddHealthChecks()
-            .Add(new HealthCheckRegistration(RelayHealthCheckName, services =>
+            .Add(new HealthCheckRegistration(RepoHealthCheckName(ConfiguredSource(builder.Configuration) ?? FirehoseSource.Relay), services =>
             {
                 var streams = services.GetRequiredService<FirehoseStreams>();
                 return new StreamHealthCheck(streams.Repo, streams.Options, services.GetRequiredService<TimeProvider>(), startedAt, requireActivity: true);

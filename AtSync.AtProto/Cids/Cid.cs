@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using AtSync.AtProto.Crypto;
 
 namespace AtSync.AtProto.Cids;
 
@@ -68,7 +68,7 @@ public readonly struct Cid : IEquatable<Cid>, ISpanFormattable
     public static Cid Compute(ReadOnlySpan<byte> content, byte codec = DagCborCodec)
     {
         Span<byte> digest = stackalloc byte[DigestLength];
-        SHA256.HashData(content, digest);
+        Sha256Digest.Hash(content, digest);
         return FromDigest(codec, digest);
     }
 
@@ -82,7 +82,7 @@ public readonly struct Cid : IEquatable<Cid>, ISpanFormattable
     public bool Matches(ReadOnlySpan<byte> content)
     {
         Span<byte> digest = stackalloc byte[DigestLength];
-        SHA256.HashData(content, digest);
+        Sha256Digest.Hash(content, digest);
         return MemoryMarshal.Read<ulong>(digest) == _d0
             && MemoryMarshal.Read<ulong>(digest[8..]) == _d1
             && MemoryMarshal.Read<ulong>(digest[16..]) == _d2

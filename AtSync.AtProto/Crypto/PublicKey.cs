@@ -173,7 +173,7 @@ public sealed class PublicKey : IEquatable<PublicKey>
             return false;
         }
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(data, hash);
+        Sha256Digest.Hash(data, hash);
         return VerifyCompactHash(hash, signature);
     }
 

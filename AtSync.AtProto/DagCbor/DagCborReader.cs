@@ -467,6 +467,21 @@ public ref struct DagCborReader
         return key;
     }
 
+    /// <summary>
+    /// Consumes <paramref name="encoded"/> when the input continues with exactly those bytes (a fixed-shape decoder's
+    /// known header or key, e.g. <c>0x61 'k'</c>); otherwise consumes nothing and returns false.
+    /// </summary>
+    internal bool TryReadLiteral(ReadOnlySpan<byte> encoded)
+    {
+        if (!_data[_pos..].StartsWith(encoded))
+        {
+            return false;
+        }
+
+        _pos += encoded.Length;
+        return true;
+    }
+
     /// <summary>Validates and skips the next value (recursively, within the depth limit).</summary>
     public void SkipValue()
     {

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Numerics;
-using System.Security.Cryptography;
 
 namespace AtSync.AtProto.Mst;
 
@@ -10,6 +10,10 @@ namespace AtSync.AtProto.Mst;
 /// </summary>
 public static class MstKey
 {
+    /// <summary>The bytes a key may hold: <c>A-Za-z0-9 . - _ : ~</c> and the one <c>/</c>.</summary>
+    private static readonly SearchValues<byte> KeyBytes =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:~/"u8);
+
     /// <summary>Longest key the repository spec allows.</summary>
     public const int MaxLength = 1024;
 
@@ -17,7 +21,7 @@ public static class MstKey
     public static int Height(ReadOnlySpan<byte> key)
     {
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(key, hash);
+        Crypto.Sha256Digest.Hash(key, hash);
         var zeros = 0;
         foreach (var b in hash)
         {
@@ -57,16 +61,6 @@ public static class MstKey
             return false;
         }
 
-        foreach (var c in key)
-        {
-            var ok = c is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
-                or (byte)'.' or (byte)'-' or (byte)'_' or (byte)':' or (byte)'~' or (byte)'/';
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return key.IndexOfAnyExcept(KeyBytes) < 0;
     }
 }

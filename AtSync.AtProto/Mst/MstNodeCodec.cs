@@ -1,3 +1,4 @@
+using System.Buffers;
 using AtSync.AtProto.Cids;
 using AtSync.AtProto.DagCbor;
 
@@ -13,32 +14,89 @@ public static class MstNodeCodec
     /// <summary>Most entries one node may hold (a real node holds a handful; the bound caps work on hostile input).</summary>
     public const int MaxEntries = 4096;
 
+    /// <summary>Bytes of one CID link: tag 42 (2), a 37-byte byte-string header (2), 0x00, the 36-byte CID.</summary>
+    private const int LinkLength = 41;
+
     public static byte[] Encode(MstNodeData node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var writer = new DagCborWriter(64 + (node.Entries.Count * 96));
-        writer.WriteStartMap(2);
-        writer.WriteString("e");
-        writer.WriteStartArray(node.Entries.Count);
-        ReadOnlySpan<byte> previous = default;
-        foreach (var entry in node.Entries)
+        var entries = node.Entries;
+
+        // Written straight into one buffer (sized for the worst case of every header), then copied out once: the
+        // same bytes DagCborWriter gives (MstInterop vectors), without its growth and string transcoding per key.
+        var bound = 16 + LinkLength;
+        for (var i = 0; i < entries.Count; i++)
         {
-            var prefix = MstKey.CommonPrefixLength(previous, entry.Key);
-            writer.WriteStartMap(4);
-            writer.WriteString("k");
-            writer.WriteBytes(entry.Key.AsSpan(prefix));
-            writer.WriteString("p");
-            writer.WriteInt64(prefix);
-            writer.WriteString("t");
-            WriteNullableCid(writer, entry.Right);
-            writer.WriteString("v");
-            writer.WriteCid(entry.Value);
-            previous = entry.Key;
+            bound += entries[i].Key.Length + 32 + (2 * LinkLength);
         }
 
-        writer.WriteString("l");
-        WriteNullableCid(writer, node.Left);
-        return writer.ToArray();
+        byte[]? rented = null;
+        var buffer = bound <= 2048 ? stackalloc byte[2048] : (rented = ArrayPool<byte>.Shared.Rent(bound));
+        try
+        {
+            buffer[0] = 0xa2; // map(2)
+            buffer[1] = 0x61; // "e"
+            buffer[2] = (byte)'e';
+            var n = 3 + DagCborWriter.WriteHeader(buffer[3..], 4, (ulong)entries.Count);
+            ReadOnlySpan<byte> previous = default;
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var entry = entries[i];
+                var prefix = MstKey.CommonPrefixLength(previous, entry.Key);
+                var suffix = entry.Key.AsSpan(prefix);
+                buffer[n++] = 0xa4; // map(4)
+                buffer[n++] = 0x61;
+                buffer[n++] = (byte)'k';
+                n += DagCborWriter.WriteHeader(buffer[n..], 2, (ulong)suffix.Length);
+                suffix.CopyTo(buffer[n..]);
+                n += suffix.Length;
+                buffer[n++] = 0x61;
+                buffer[n++] = (byte)'p';
+                n += DagCborWriter.WriteHeader(buffer[n..], 0, (ulong)prefix);
+                buffer[n++] = 0x61;
+                buffer[n++] = (byte)'t';
+                n += WriteNullableLink(buffer[n..], entry.Right);
+                buffer[n++] = 0x61;
+                buffer[n++] = (byte)'v';
+                n += WriteLink(buffer[n..], entry.Value);
+                previous = entry.Key;
+            }
+
+            buffer[n++] = 0x61;
+            buffer[n++] = (byte)'l';
+            n += WriteNullableLink(buffer[n..], node.Left);
+            return buffer[..n].ToArray();
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static int WriteNullableLink(Span<byte> destination, Cid? cid)
+    {
+        if (cid is { } c)
+        {
+            return WriteLink(destination, c);
+        }
+
+        destination[0] = 0xf6; // null
+        return 1;
+    }
+
+    /// <summary>As <see cref="DagCborWriter.WriteCid"/>.</summary>
+    private static int WriteLink(Span<byte> destination, Cid cid)
+    {
+        destination[0] = 0xd8;
+        destination[1] = 42;
+        destination[2] = 0x58;
+        destination[3] = Cid.BinaryLength + 1;
+        destination[4] = 0x00;
+        cid.WriteBytes(destination.Slice(5, Cid.BinaryLength));
+        return LinkLength;
     }
 
     /// <summary>Decodes a node; <see cref="MstFormatException"/> (or a DAG-CBOR error) when it is not a canonical MST node.</summary>
@@ -60,14 +118,16 @@ public static class MstNodeCodec
 
     private static MstNodeData DecodeCore(ReadOnlySpan<byte> block)
     {
+        // A node has one shape: each header and key is matched as its exact canonical bytes first (what the strict
+        // reader would accept, nothing else), and only a mismatch goes the general way to name the problem.
         var reader = new DagCborReader(block);
-        if (reader.PeekKind() != DagCborKind.Map || reader.ReadMapHeader() != 2)
+        if (!reader.TryReadLiteral([0xa2]) && (reader.PeekKind() != DagCborKind.Map || reader.ReadMapHeader() != 2))
         {
             throw new MstFormatException("an MST node is a map of exactly 'e' and 'l'");
         }
 
         var order = default(MapKeyOrder);
-        Expect(reader.ReadMapKey(ref order), "e"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'e']);
         var count = reader.ReadArrayHeader();
         if (count > MaxEntries)
         {
@@ -82,7 +142,7 @@ public static class MstNodeCodec
             previous = entries[i].Key;
         }
 
-        Expect(reader.ReadMapKey(ref order), "l"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'l']);
         var left = reader.ReadNullableCid();
         reader.EnsureEnd();
         return new MstNodeData(left, entries);
@@ -90,19 +150,19 @@ public static class MstNodeCodec
 
     private static MstEntryData ReadEntry(ref DagCborReader reader, byte[] previous, int index)
     {
-        if (reader.PeekKind() != DagCborKind.Map || reader.ReadMapHeader() != 4)
+        if (!reader.TryReadLiteral([0xa4]) && (reader.PeekKind() != DagCborKind.Map || reader.ReadMapHeader() != 4))
         {
             throw new MstFormatException($"MST entry {index} is not a map of exactly 'k', 'p', 't', 'v'");
         }
 
         var order = default(MapKeyOrder);
-        Expect(reader.ReadMapKey(ref order), "k"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'k']);
         var suffix = reader.ReadBytes();
-        Expect(reader.ReadMapKey(ref order), "p"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'p']);
         var prefix = reader.ReadInt64();
-        Expect(reader.ReadMapKey(ref order), "t"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'t']);
         var right = reader.ReadNullableCid();
-        Expect(reader.ReadMapKey(ref order), "v"u8);
+        ExpectKey(ref reader, ref order, [0x61, (byte)'v']);
         var value = reader.ReadCid();
 
         if (prefix < 0 || prefix > previous.Length || (index == 0 && prefix != 0))
@@ -132,23 +192,20 @@ public static class MstNodeCodec
         return new MstEntryData(key, value, right);
     }
 
+    /// <summary>The one-letter key <paramref name="encoded"/> (<c>0x61</c> + the letter) must come next.</summary>
+    private static void ExpectKey(ref DagCborReader reader, ref MapKeyOrder order, ReadOnlySpan<byte> encoded)
+    {
+        if (!reader.TryReadLiteral(encoded))
+        {
+            Expect(reader.ReadMapKey(ref order), encoded[1..]);
+        }
+    }
+
     private static void Expect(ReadOnlySpan<byte> key, ReadOnlySpan<byte> expected)
     {
         if (!key.SequenceEqual(expected))
         {
             throw new MstFormatException($"unexpected MST field '{System.Text.Encoding.UTF8.GetString(key)}' (expected '{System.Text.Encoding.UTF8.GetString(expected)}')");
-        }
-    }
-
-    private static void WriteNullableCid(DagCborWriter writer, Cid? cid)
-    {
-        if (cid is { } c)
-        {
-            writer.WriteCid(c);
-        }
-        else
-        {
-            writer.WriteNull();
         }
     }
 }

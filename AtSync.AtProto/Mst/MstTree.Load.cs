@@ -101,12 +101,13 @@ public sealed partial class MstTree
 
             var data = MstNodeCodec.Decode(bytes);
             var layer = LayerOf(data, node.Layer, cid);
-            if (layer == 0 && (data.Left is not null || data.Entries.Any(e => e.Right is not null)))
+            var subtrees = Subtrees(data);
+            if (layer == 0 && subtrees > 0)
             {
                 throw new MstFormatException($"MST node {cid} is on layer 0 but has subtrees");
             }
 
-            var items = new List<MstItem>((data.Entries.Count * 2) + 1);
+            var items = new List<MstItem>(data.Entries.Count + subtrees);
             if (data.Left is { } left)
             {
                 items.Add(MstItem.Pointer(MstNode.Lazy(layer - 1, left, this, low, data.Entries.Count > 0 ? data.Entries[0].Key : high)));
@@ -139,6 +140,19 @@ public sealed partial class MstTree
             node.Layer = layer;
             node.SetLoaded(bytes);
             return items;
+        }
+
+        /// <summary>How many child pointers the node holds (its left one and each entry's right one).</summary>
+        private static int Subtrees(MstNodeData data)
+        {
+            var n = data.Left is null ? 0 : 1;
+            var entries = data.Entries;
+            for (var i = 0; i < entries.Count; i++)
+            {
+                n += entries[i].Right is null ? 0 : 1;
+            }
+
+            return n;
         }
 
         private int LayerOf(MstNodeData data, int required, Cid cid)

@@ -8,6 +8,12 @@ namespace AtSync.Firehose.Import;
 /// </summary>
 public sealed record FetchedRepository(RepositoryCar? Repository, string? Failure, long Bytes)
 {
+    /// <summary>Time spent resolving the DID and downloading the CAR.</summary>
+    public TimeSpan DownloadTime { get; init; }
+
+    /// <summary>Time spent parsing and verifying the CAR (every hash, the signature, the tree).</summary>
+    public TimeSpan VerifyTime { get; init; }
+
     public static FetchedRepository Failed(string reason, long bytes = 0) => new(null, reason, bytes);
 }
 

@@ -24,6 +24,13 @@ public sealed class ImportOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Whether a batch of new posts (the common case of a backfill) is written with multi-row INSERTs and its counters
+    /// computed once (<c>BulkPostWriter</c>); off, or for any other batch, each record goes through the live appliers.
+    /// Both give the same rows.
+    /// </summary>
+    public bool BulkWrites { get; set; } = true;
+
     /// <summary>Repositories imported at the same time by one process.</summary>
     [Range(1, 64)]
     public int MaxConcurrentImports { get; set; } = 2;

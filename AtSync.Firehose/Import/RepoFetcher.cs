@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using AtSync.AtProto.Crypto;
 using AtSync.AtProto.Identity;
@@ -20,6 +21,7 @@ public sealed class RepoFetcher(RepoHttpClient http, IDidResolver resolver, IOpt
     public async Task<FetchedRepository> FetchAsync(string did, CancellationToken cancellationToken)
     {
         if (!Did.TryParse(did, out var parsed)) return FetchedRepository.Failed(ImportFailures.InvalidDid);
+        var started = Stopwatch.GetTimestamp();
         DidDocument document;
         try
         {
@@ -37,6 +39,7 @@ public sealed class RepoFetcher(RepoHttpClient http, IDidResolver resolver, IOpt
         var download = await DownloadAsync(pds, did, settings.MaxCarBytes, timeout.Token, cancellationToken);
         if (download.Failure is not null) return FetchedRepository.Failed(download.Failure, download.Bytes.Length);
 
+        var downloaded = Stopwatch.GetTimestamp();
         var readOptions = RepoReadOptions.Default with { MaxCarLength = settings.MaxCarBytes };
         var rejection = Verify(download.Bytes, did, document.SigningKey, readOptions, out var repository);
         if (rejection == RepoRejection.BadSignature)
@@ -53,9 +56,14 @@ public sealed class RepoFetcher(RepoHttpClient http, IDidResolver resolver, IOpt
             }
         }
         if (rejection == RepoRejection.BadSignature && document.SigningKey is null) return FetchedRepository.Failed(ImportFailures.NoSigningKey, download.Bytes.Length);
+        var timings = new FetchedRepository(null, null, 0)
+        {
+            DownloadTime = Stopwatch.GetElapsedTime(started, downloaded),
+            VerifyTime = Stopwatch.GetElapsedTime(downloaded),
+        };
         return rejection == RepoRejection.None
-            ? new FetchedRepository(repository, null, download.Bytes.Length)
-            : FetchedRepository.Failed(ImportFailures.Car(rejection), download.Bytes.Length);
+            ? timings with { Repository = repository, Bytes = download.Bytes.Length }
+            : timings with { Failure = ImportFailures.Car(rejection), Bytes = download.Bytes.Length };
     }
 
     private static RepoRejection Verify(byte[] bytes, string did, PublicKey? key, RepoReadOptions readOptions, out RepositoryCar? repository) =>

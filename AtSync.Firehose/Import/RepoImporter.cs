@@ -6,6 +6,7 @@ using AtSync.Core.Resilience;
 using AtSync.Core.Storage;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Apply.Appliers;
+using AtSync.Firehose.Apply.Bulk;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Verify;
 using Microsoft.Extensions.Options;
@@ -103,6 +104,7 @@ public sealed partial class RepoImporter(
             return Failed(ImportFailures.StaleRepository);
         }
 
+        var planning = Stopwatch.GetTimestamp();
         var eventTime = EventTimes.Unix(rev.Timestamp);
         var held = await HeldRecordsAsync(repo.Did, ct);
         var plan = ImportPlan.Create(repo.Did, car.Records(ImportPlan.Collections), held, eventTime);
@@ -114,12 +116,25 @@ public sealed partial class RepoImporter(
         var applied = new BatchOutcome();
         var done = 0;
         var dataCid = car.Data.ToString();
+        var applying = Stopwatch.GetTimestamp();
+        int bulkBatches = 0, recordBatches = 0;
+        ImportTimings Timings() => new()
+        {
+            Download = fetched.DownloadTime,
+            Verify = fetched.VerifyTime,
+            Plan = Stopwatch.GetElapsedTime(planning, applying),
+            Apply = Stopwatch.GetElapsedTime(applying),
+            BulkBatches = bulkBatches,
+            RecordBatches = recordBatches,
+        };
         do
         {
             var batch = plan.Ops.Skip(done).Take(settings.BatchSize).ToList();
             var last = done + batch.Count >= plan.Ops.Count;
-            var outcome = await ApplyBatchAsync(repo, car.Rev, rev.Timestamp, batch, authorHandles, done + batch.Count, last ? dataCid : null, ct);
-            if (outcome is null) return new ImportResult(repo.Did, ImportFailures.LeaseLost, car.Rev, plan, applied, fetched.Bytes, car.RecordCount);
+            var (outcome, bulk) = await ApplyBatchAsync(repo, car.Rev, rev.Timestamp, batch, authorHandles, done + batch.Count, last ? dataCid : null, ct);
+            if (outcome is null) return new ImportResult(repo.Did, ImportFailures.LeaseLost, car.Rev, plan, applied, fetched.Bytes, car.RecordCount) { Timings = Timings() };
+            if (bulk) bulkBatches++;
+            else if (batch.Count > 0) recordBatches++;
             outcome.Record(firehoseMetrics);
             applied.Add(outcome);
             done += batch.Count;
@@ -131,16 +146,18 @@ public sealed partial class RepoImporter(
         metrics.Records(ForumOp.Create, plan.Creates);
         metrics.Records(ForumOp.Update, plan.Updates);
         metrics.Records(ForumOp.Delete, plan.Deletes);
-        return new ImportResult(repo.Did, null, car.Rev, plan, applied, fetched.Bytes, car.RecordCount);
+        return new ImportResult(repo.Did, null, car.Rev, plan, applied, fetched.Bytes, car.RecordCount) { Timings = Timings() };
 
         ImportResult Failed(string reason) => new(repo.Did, reason, car.Rev, null, new BatchOutcome(), fetched.Bytes, car.RecordCount);
     }
 
     /// <summary>
     /// One transaction: the batch's operations (as one commit of the repository at the imported rev) and either the
-    /// progress (lease renewed) or, for the last batch, the repository's new state. Null when the lease was lost (rolled back).
+    /// progress (lease renewed) or, for the last batch, the repository's new state. Null when the lease was lost (rolled
+    /// back). A batch of new posts is written in bulk (<see cref="BulkPostWriter"/>, when <see cref="ImportOptions.BulkWrites"/>);
+    /// any other goes through the live appliers, one record after another.
     /// </summary>
-    private async Task<BatchOutcome?> ApplyBatchAsync(ClaimedRepo repo, string rev, DateTimeOffset commitTime, IReadOnlyList<ForumOp> ops,
+    private async Task<(BatchOutcome? Outcome, bool Bulk)> ApplyBatchAsync(ClaimedRepo repo, string rev, DateTimeOffset commitTime, IReadOnlyList<ForumOp> ops,
         IReadOnlyDictionary<string, string?> authorHandles, int doneAfter, string? finalDataCid, CancellationToken ct)
     {
         var outcome = new BatchOutcome();
@@ -149,7 +166,10 @@ public sealed partial class RepoImporter(
         await OutboxOrigin.MarkSessionAsync(connection, OutboxOrigin.Firehose, ct);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var session = new ForumSession(connection, transaction, tables);
-        if (ops.Count > 0)
+        var bulk = ops.Count > 0 && options.Value.BulkWrites
+            && await new BulkPostWriter(session, authorHandles, outcome, posting.Value, identity.ForumDid)
+                .TryApplyAsync(repo.Did, rev, EventTimes.Unix(commitTime), ops, ct);
+        if (ops.Count > 0 && !bulk)
         {
             var applier = new EventApplier(session, identity.LabelerDid, authorHandles, outcome, posting.Value, identity.ForumDid);
             await applier.ApplyAsync(new CommitEvent(0, repo.Did, rev, commitTime, ops, 0), ct);
@@ -161,10 +181,10 @@ public sealed partial class RepoImporter(
         if (!held)
         {
             await transaction.RollbackAsync(ct);
-            return null;
+            return (null, bulk);
         }
         await transaction.CommitAsync(ct);
-        return outcome;
+        return (outcome, bulk);
     }
 
     /// <summary>phpBB's mappings and parked replies of <paramref name="did"/>, by AT-URI.</summary>

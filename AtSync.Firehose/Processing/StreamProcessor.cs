@@ -196,6 +196,11 @@ public sealed partial class StreamProcessor(
             case LabelsEvent labels:
                 batch.Events.Add(labels);
                 break;
+            case RepoSyncEvent sync:
+                // To the verify stage: a signed #sync newer than the stored rev asks for a resync (RepoGate).
+                metrics.Lag(time.GetUtcNow() - sync.Time);
+                batch.Events.Add(sync);
+                break;
             case PassThroughEvent { Time: { } eventTime }:
                 metrics.Lag(time.GetUtcNow() - eventTime);
                 break;

@@ -3,14 +3,18 @@ using AtSync.Core.Storage;
 using AtSync.Core.Sync;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
+using AtSync.Firehose.Ingest.Jetstream;
 using AtSync.Firehose.Verify;
+using AtSync.Firehose.Verify.Jetstream;
 using Microsoft.Extensions.Options;
 
 namespace AtSync.Firehose.Repos;
 
 /// <summary>
 /// Releases held commits (<c>atproto_held_commits</c>) through the same verify and apply path as the stream, in seq
-/// order per repository: parked repositories whose <c>retry_at</c> is due (their key is tried again within
+/// order per repository (relay frames through <see cref="BatchVerifier"/>, Jetstream events, whose key is their
+/// author's PDS answering, through <see cref="JetstreamBatchVerifier"/>; reasons <c>pds_unavailable</c> and
+/// <c>gave_up_pds_unavailable</c>): parked repositories whose <c>retry_at</c> is due (their key is tried again within
 /// <see cref="FirehoseOptions.ReleaseKeyDeadline"/>; still unavailable → the next retry at a doubling delay from
 /// <see cref="FirehoseOptions.ParkedRetryFirst"/> to <see cref="FirehoseOptions.ParkedRetryMax"/>; past
 /// <see cref="FirehoseOptions.ParkedMaxAttempts"/> or <see cref="FirehoseOptions.ParkedMaxAge"/> the held commits are
@@ -19,11 +23,13 @@ namespace AtSync.Firehose.Repos;
 /// cursor is not touched: the held frames are already behind it.
 /// </summary>
 public sealed partial class HeldCommitReleaser(
-    RepoStateStore store, BatchVerifier verifier, BatchWriter writer, IStreamDecoder decoder, FirehoseMetrics metrics,
+    RepoStateStore store, BatchVerifier verifier, JetstreamBatchVerifier jetstreamVerifier, BatchWriter writer, IStreamDecoder decoder, FirehoseMetrics metrics,
     DatabaseReadiness readiness, IOptions<FirehoseOptions> options, TimeProvider time, ILogger<HeldCommitReleaser> logger) : BackgroundService
 {
     private const int DuePerPass = 50;
     private const int FramesPerRelease = 500;
+
+    private readonly JetstreamEventDecoder _jetstreamDecoder = new(options.Value.MaxMessageBytes);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,39 +81,46 @@ public sealed partial class HeldCommitReleaser(
             }
             return;
         }
+        // One format at a time, oldest first (a source switched with events held): the next pass takes the rest.
+        var jetstream = held[0].Format == HeldFormats.Jetstream;
+        held = [.. held.TakeWhile(h => h.Format == held[0].Format)];
         var events = new List<StreamEvent>(held.Count);
         var undecodable = new List<long>();
         foreach (var frame in held)
         {
             try
             {
-                events.Add(decoder.DecodeRepoFrame(frame.Frame));
+                events.Add(jetstream ? _jetstreamDecoder.Decode(frame.Frame) : decoder.DecodeRepoFrame(frame.Frame));
             }
             catch (StreamDecodeException)
             {
                 undecodable.Add(frame.Seq); // it was decoded once: only a changed decoder gets here
             }
         }
-        var release = await verifier.PrepareReleaseAsync(held[0].Stream, state, events, ct);
+        var release = jetstream
+            ? await jetstreamVerifier.PrepareReleaseAsync(state, [.. events.OfType<CommitEvent>()], ct)
+            : await verifier.PrepareReleaseAsync(held[0].Stream, state, events, ct);
         var repoWrites = release.Batch.Repos;
         var done = release.Done.Concat(undecodable).ToList();
         repoWrites.Release(did, done);
         var now = time.GetUtcNow();
         if (release.StoppedOnUnavailableKey)
         {
+            // Jetstream: the author's PDS could not prove its events; relay: its signing key could not be had.
             var remaining = held.Select(h => h.Seq).Except(done).ToList();
             var attempts = state.Attempts + 1;
             var age = now.ToUnixTimeSeconds() - held.Min(h => h.HeldAt);
             if (attempts >= options.Value.ParkedMaxAttempts || age >= options.Value.ParkedMaxAge.TotalSeconds)
             {
-                repoWrites.GiveUp(did, remaining, RejectionReasons.GaveUpKeyUnavailable);
-                LogGaveUp(did, remaining.Count, attempts, age);
+                var reason = jetstream ? RejectionReasons.GaveUpPdsUnavailable : RejectionReasons.GaveUpKeyUnavailable;
+                repoWrites.GiveUp(did, remaining, reason);
+                LogGaveUp(did, remaining.Count, attempts, age, reason);
             }
             else
             {
                 var delay = Delay(attempts);
-                repoWrites.Park(did, RejectionReasons.KeyUnavailable, attempts, (now + delay).ToUnixTimeSeconds());
-                LogStillParked(did, attempts, delay.TotalSeconds);
+                repoWrites.Park(did, jetstream ? RejectionReasons.PdsUnavailable : RejectionReasons.KeyUnavailable, attempts, (now + delay).ToUnixTimeSeconds());
+                LogStillParked(did, jetstream ? "PDS" : "signing key", attempts, delay.TotalSeconds);
             }
         }
         else if (release.StillOpen && state.Status == RepoStatus.Parked)
@@ -140,11 +153,11 @@ public sealed partial class HeldCommitReleaser(
     [LoggerMessage(Level = LogLevel.Information, Message = "Repository {Did}: {Count} held frames judged again, {Applied} applied")]
     private partial void LogReleased(string did, int count, int applied);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Repository {Did}: signing key still unavailable (attempt {Attempts}); next try in {DelaySeconds} s")]
-    private partial void LogStillParked(string did, int attempts, double delaySeconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Repository {Did}: {What} still unavailable (attempt {Attempts}); next try in {DelaySeconds} s")]
+    private partial void LogStillParked(string did, string what, int attempts, double delaySeconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Repository {Did}: signing key unavailable after {Attempts} attempts over {AgeSeconds} s; {Count} held commits dropped (gave_up_key_unavailable), the repository is desynchronized until it is imported")]
-    private partial void LogGaveUp(string did, int count, int attempts, long ageSeconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Repository {Did}: still unavailable after {Attempts} attempts over {AgeSeconds} s; {Count} held commits dropped ({Reason}), the repository is desynchronized until it is imported")]
+    private partial void LogGaveUp(string did, int count, int attempts, long ageSeconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing held commits failed ({ExceptionType}); retried at the next pass")]
     private partial void LogPassFailed(string exceptionType);

@@ -31,7 +31,7 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
             }
             command.CommandText = $"""
                 SELECT r.did, r.rev, r.data_cid, r.seq, r.status, r.reason, r.attempts, r.retry_at,
-                       EXISTS (SELECT 1 FROM {tables.HeldCommits} h WHERE h.did = r.did) AS has_held
+                       (SELECT COUNT(*) FROM {tables.HeldCommits} h WHERE h.did = r.did) AS held
                 FROM {tables.Repos} r WHERE r.did IN ({string.Join(", ", names)})
                 """;
             await using var reader = await command.ExecuteReaderAsync(ct);
@@ -74,7 +74,7 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var command = new MySqlCommand($"""
-            SELECT did, seq, stream, frame, held_at FROM {tables.HeldCommits} WHERE did = @did ORDER BY seq LIMIT @limit
+            SELECT did, seq, stream, frame, held_at, format FROM {tables.HeldCommits} WHERE did = @did ORDER BY seq LIMIT @limit
             """, connection);
         command.Parameters.AddWithValue("@did", did);
         command.Parameters.AddWithValue("@limit", limit);
@@ -82,12 +82,12 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            frames.Add(new HeldFrame(reader.GetString(0), reader.Int64At(1), reader.GetString(2), (byte[])reader.GetValue(3), reader.Int64At(4)));
+            frames.Add(new HeldFrame(reader.GetString(0), reader.Int64At(1), reader.GetString(2), (byte[])reader.GetValue(3), reader.Int64At(4), reader.GetString(5)));
         }
         return frames;
     }
 
     private static RepoState Read(MySqlDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.Int64At(3), RepoStatusSql.Parse(reader.GetString(4)), reader.GetString(5),
-        reader.Int32At(6), reader.Int64At(7), reader.Int64At(8) != 0);
+        reader.Int32At(6), reader.Int64At(7), reader.Int64At(8) != 0, (int)Math.Min(int.MaxValue, reader.Int64At(8)));
 }

@@ -60,13 +60,16 @@ public sealed class RepoWrites
         WHERE did = @did AND status = '{RepoStatus.Parked.ToSql()}'
         """, ct, ("@did", did), ("@now", now)));
 
-    /// <summary>A frame that must wait for its repository (<paramref name="reason"/>: parked, behind, …; a metric tag).</summary>
-    public void Hold(string did, long seq, string stream, byte[] frame, string reason)
+    /// <summary>
+    /// A frame that must wait for its repository (<paramref name="reason"/>: parked, behind, …; a metric tag), in
+    /// <paramref name="format"/> (<see cref="HeldFormats"/>: a relay frame or a Jetstream event's JSON).
+    /// </summary>
+    public void Hold(string did, long seq, string stream, byte[] frame, string reason, string format = HeldFormats.Relay)
     {
         Held[reason] = Held.GetValueOrDefault(reason) + 1;
         Add((c, t, tables, now, ct) => Exec(c, t, $"""
-            INSERT IGNORE INTO {tables.HeldCommits} (did, seq, stream, frame, held_at) VALUES (@did, @seq, @stream, @frame, @now)
-            """, ct, ("@did", did), ("@seq", seq), ("@stream", stream), ("@frame", frame), ("@now", now)));
+            INSERT IGNORE INTO {tables.HeldCommits} (did, seq, stream, format, frame, held_at) VALUES (@did, @seq, @stream, @format, @frame, @now)
+            """, ct, ("@did", did), ("@seq", seq), ("@stream", stream), ("@format", format), ("@frame", frame), ("@now", now)));
         // A row for every repository with held frames, so the releaser and operators see it.
         Add((c, t, tables, now, ct) => Exec(c, t, $"""
             INSERT IGNORE INTO {tables.Repos} (did, updated_at) VALUES (@did, @now)

@@ -12,6 +12,12 @@ public static class RejectionReasons
     /// <summary>Held commits dropped after the retry bounds (attempts or age).</summary>
     public const string GaveUpKeyUnavailable = "gave_up_key_unavailable";
 
+    /// <summary>A parked repository's Jetstream events could not be proven: the author's PDS could not be asked.</summary>
+    public const string PdsUnavailable = "pds_unavailable";
+
+    /// <summary>Held Jetstream events dropped after the retry bounds (attempts or age).</summary>
+    public const string GaveUpPdsUnavailable = "gave_up_pds_unavailable";
+
     public static string Of(CommitRejection rejection)
     {
         var name = rejection.ToString();

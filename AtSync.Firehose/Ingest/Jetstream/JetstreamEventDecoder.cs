@@ -1,3 +1,4 @@
+using System.Globalization;
 using AtSync.AtProto;
 using AtSync.AtProto.Cids;
 using AtSync.AtProto.DagCbor;
@@ -23,9 +24,10 @@ public sealed class JetstreamEventDecoder(int maxMessageBytes)
     public StreamEvent Decode(ReadOnlyMemory<byte> frame)
     {
         JetstreamMessage message;
+        ReadOnlyMemory<byte> json;
         try
         {
-            var json = JetstreamDictionary.IsCompressed(frame.Span) ? JetstreamDictionary.Decompress(frame.Span, maxMessageBytes) : frame;
+            json = JetstreamDictionary.IsCompressed(frame.Span) ? JetstreamDictionary.Decompress(frame.Span, maxMessageBytes) : frame;
             message = JetstreamMessage.Parse(json);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or InvalidDataException or ArgumentException)
@@ -33,23 +35,46 @@ public sealed class JetstreamEventDecoder(int maxMessageBytes)
             throw new StreamDecodeException($"not a Jetstream event ({ex.GetType().Name}): {ex.Message}", ex);
         }
         if (!Did.TryParse(message.Did, out _)) throw new StreamDecodeException("not a Jetstream event: did is not a DID");
-        var time = DateTimeOffset.UnixEpoch.AddTicks(Math.Min(message.TimeUs, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() * 1000) * 10);
+        var time = TimeOf(message.TimeUs);
         return message.Kind switch
         {
-            JetstreamMessage.CommitKind => Commit(message, message.Commit!, time),
-            JetstreamMessage.IdentityKind => new IdentityEvent(message.TimeUs, message.Did, message.Handle, time),
-            JetstreamMessage.AccountKind => new AccountEvent(message.TimeUs, message.Did, message.Active!.Value, message.Status, time),
+            JetstreamMessage.CommitKind => Commit(message, message.Commit!, time, json),
+            JetstreamMessage.IdentityKind => new IdentityEvent(message.TimeUs, message.Did, message.Handle, RelayTimeOr(message.RelayTime, time)),
+            JetstreamMessage.AccountKind => new AccountEvent(message.TimeUs, message.Did, message.Active!.Value, message.Status, RelayTimeOr(message.RelayTime, time)),
             _ => new UnknownEvent(message.TimeUs, message.Kind),
         };
     }
 
-    private static CommitEvent Commit(JetstreamMessage message, JetstreamCommit commit, DateTimeOffset time)
+    /// <summary>
+    /// An event's time is the time the network stamped on it, as on the relay path (whose frames carry the relay's
+    /// <c>time</c>), so the two sources write the same rows: <c>#identity</c> and <c>#account</c> carry the relay's
+    /// <c>time</c> inside Jetstream's event and that is used when it parses; a commit carries only <c>time_us</c>
+    /// (when Jetstream took the event from the relay, milliseconds after the relay's stamp), used for it and as the
+    /// fallback. phpBB columns are whole seconds (<see cref="Apply.EventTimes"/> truncates).
+    /// </summary>
+    public static DateTimeOffset TimeOf(long timeUs) =>
+        DateTimeOffset.UnixEpoch.AddTicks(Math.Min(timeUs, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() * 1000) * 10);
+
+    private static DateTimeOffset RelayTimeOr(string? relayTime, DateTimeOffset fallback) =>
+        relayTime is not null
+        && DateTimeOffset.TryParse(relayTime, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+        && parsed > DateTimeOffset.UnixEpoch
+            ? parsed
+            : fallback;
+
+    /// <summary>
+    /// A forum commit keeps a copy of its event's JSON (decompressed) as <see cref="CommitProof.Frame"/>: nothing else of
+    /// a Jetstream event is a proof, but that copy is what a held event keeps (<c>atproto_held_commits</c>, format
+    /// <see cref="Core.Sync.HeldFormats.Jetstream"/>) and decodes again when its author is released.
+    /// </summary>
+    private static CommitEvent Commit(JetstreamMessage message, JetstreamCommit commit, DateTimeOffset time, ReadOnlyMemory<byte> json)
     {
         if (!commit.Collection.StartsWith(ForumLexicon.CollectionPrefix, StringComparison.Ordinal))
         {
             return new CommitEvent(message.TimeUs, message.Did, commit.Rev, time, [], 1);
         }
-        return new CommitEvent(message.TimeUs, message.Did, commit.Rev, time, [ForumOpOf(commit)], 0);
+        return new CommitEvent(message.TimeUs, message.Did, commit.Rev, time, [ForumOpOf(commit)], 0,
+            Proof: new CommitProof(null, null, null, AtSync.AtProto.Sync.CommitRejection.None, null, json.ToArray()));
     }
 
     /// <summary>The forum op of a Jetstream commit; a record that is not what its CID names has a <see cref="ForumOp.Problem"/>.</summary>

@@ -38,6 +38,9 @@ public static class RecordRefusals
     public const string NoKey = "author_has_no_key";
     public const string PdsUnavailable = "pds_unavailable";
 
+    /// <summary>A held event over <c>Jetstream__MaxHeldPerAuthor</c>: dropped.</summary>
+    public const string HeldOverLimit = "held_over_limit";
+
     /// <summary><c>proof_</c> + the rejection in snake case, e.g. <c>proof_block_hash_mismatch</c> (a tampered block).</summary>
     public static string Proof(AtSync.AtProto.Sync.RepoRejection rejection)
     {

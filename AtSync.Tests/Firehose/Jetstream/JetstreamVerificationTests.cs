@@ -9,17 +9,14 @@ using AtSync.Firehose.Verify;
 using AtSync.Firehose.Verify.Jetstream;
 using AtSync.Testing;
 using AtSync.Testing.Synthetic;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace AtSync.Tests.Firehose.Jetstream;
 
 /// <summary>
 /// Each Jetstream forum event proven against its author's repository: a loopback PLC directory names the loopback PDS,
 /// which answers <c>getRecord</c> from repositories built and signed by the project's own writers. Every kind of lie is
-/// refused with its reason; an unreachable PDS holds only its author.
+/// refused with its reason; an unreachable PDS is a wait, not a refusal (JetstreamParkingTests: its author is parked, durably).
 /// </summary>
 public sealed class JetstreamVerificationTests : IAsyncLifetime
 {
@@ -162,64 +159,4 @@ public sealed class JetstreamVerificationTests : IAsyncLifetime
         Assert.Equal(("pds_not_public", RecordCheckStatus.Refused), (check.Reason, check.Status));
         Assert.Empty(_pds.Requests);
     }
-
-    [Fact]
-    public async Task An_unreachable_pds_holds_only_its_author_until_it_answers_or_the_retries_run_out()
-    {
-        var time = new FakeTimeProvider(T0);
-        var options = Options.Create(new JetstreamOptions { AllowedPdsHosts = ["127.0.0.1"], UnavailableRetries = 2 });
-        var resolver = new DidResolver(new HttpClient(), new DidResolverOptions { PlcDirectory = _plc.BaseUri });
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        using var metrics = new FirehoseMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var verifier = new JetstreamBatchVerifier(Prover(), resolver,
-            new AuthorHandles(new NoHandles(), new LinkedDids(new MySqlConnector.MySqlDataSource("Server=127.0.0.1"), new AtSync.Core.Storage.AtSyncTables("phpbb_")),
-                metrics, NullLogger<AuthorHandles>.Instance), options, time,
-            NullLogger<JetstreamBatchVerifier>.Instance);
-        var a1 = Event(Write(Alice, "3ktopic00001", Topic("a1")));
-        var b1 = Event(Write(Bob, "3ktopic00002", Topic("b1")));
-        var a2 = Event(Write(Alice, "3ktopic00003", Topic("a2")));
-        _pds.Faults[Alice] = RecordFault.Down;
-
-        var first = await verifier.PrepareAsync("jetstream", [a1, b1, a2], CancellationToken.None);
-        Assert.Equal([b1.Seq], first.Events.Select(e => e.Seq));
-        Assert.Equal(2, verifier.Held.Count);
-        Assert.Empty(first.SetAside.Skipped);
-
-        // Alice's next event waits behind her held ones without asking her PDS; Bob's goes on.
-        var before = _pds.Requests.Count;
-        var a3 = Event(Write(Alice, "3ktopic00004", Topic("a3")));
-        var b2 = Event(Write(Bob, "3ktopic00005", Topic("b2")));
-        var second = await verifier.PrepareAsync("jetstream", [a3, b2], CancellationToken.None);
-        Assert.Equal([b2.Seq], second.Events.Select(e => e.Seq));
-        Assert.Equal(before + 1, _pds.Requests.Count);
-        Assert.Equal(3, verifier.Held.Count);
-
-        // Her PDS is back and the retry is due: her three events come first, in order, with the proven records.
-        _pds.Faults.Clear();
-        time.Advance(HeldRecords.Delay(1) + TimeSpan.FromMilliseconds(1));
-        var third = await verifier.PrepareAsync("jetstream", [], CancellationToken.None);
-        Assert.Equal([a1.Seq, a2.Seq, a3.Seq], third.Events.Select(e => e.Seq));
-        Assert.Equal(["a1", "a2", "a3"], third.Events.Cast<CommitEvent>().Select(c => c.ForumOps[0].Post!.Text));
-        Assert.Equal(0, verifier.Held.Count);
-
-        // Down for good: after the retries the events are dropped and counted.
-        _pds.Faults[Alice] = RecordFault.Down;
-        var a4 = Event(Write(Alice, "3ktopic00006", Topic("a4")));
-        var dropped = new BatchOutcome();
-        dropped.Add((await verifier.PrepareAsync("jetstream", [a4], CancellationToken.None)).SetAside);
-        for (var attempt = 1; attempt <= 2; attempt++)
-        {
-            time.Advance(HeldRecords.Delay(attempt) + TimeSpan.FromMilliseconds(1));
-            dropped.Add((await verifier.PrepareAsync("jetstream", [], CancellationToken.None)).SetAside);
-        }
-        Assert.Equal(1, dropped.Skipped[RecordRefusals.PdsUnavailable]);
-        Assert.Equal(0, verifier.Held.Count);
-    }
-}
-
-/// <summary>Handles play no part in these checks: every author is shown under its DID.</summary>
-file sealed class NoHandles : IHandleResolver
-{
-    public Task<HandleVerdict> VerifyAsync(AtSync.AtProto.Syntax.Did did, bool refresh, CancellationToken cancellationToken) =>
-        Task.FromResult(new HandleVerdict(did, null, HandleStatus.NotClaimed));
 }

@@ -75,9 +75,13 @@ public sealed class JetstreamWireTests
         Assert.Equal(150, commits.Sum(c => c.OtherOps));
         var identity = Assert.Single(events.OfType<IdentityEvent>());
         Assert.Equal(1783175888384849, identity.SeqNumber);
-        Assert.Equal(new DateTimeOffset(2026, 7, 4, 14, 38, 8, 384, TimeSpan.Zero).AddTicks(8490), identity.Time);
+        // The relay's own stamp, carried inside Jetstream's event, as the relay path takes it from the frame: the same
+        // event lands with the same time from either source (time_us, half a second later here, is only the fallback).
+        Assert.Equal(new DateTimeOffset(2026, 7, 4, 14, 38, 7, 877, TimeSpan.Zero), identity.Time);
         var account = Assert.Single(events.OfType<AccountEvent>());
         Assert.True(account.Active);
+        Assert.Equal(new DateTimeOffset(2026, 7, 4, 14, 38, 7, 877, TimeSpan.Zero), account.Time);
+        Assert.Equal(new DateTimeOffset(2026, 7, 4, 14, 38, 8, 384, TimeSpan.Zero).AddTicks(8490), JetstreamEventDecoder.TimeOf(identity.SeqNumber));
         Assert.Equal(events.Select(e => e.Seq), Lines().Select(l => (long?)JetstreamMessage.Parse(l).TimeUs));
     }
 
