@@ -41,7 +41,7 @@ public sealed class PhpbbPermissionPostingTests
         // did:plc identifiers are 24 base32 characters.
         const string alice = "did:plc:aliceaclaliceaclaliceacl", bob = "did:plc:bobaclbobaclbobaclbobacl",
             carol = "did:plc:carolaclcarolaclcarolacl", dave = "did:plc:daveacldaveacldaveacldav",
-            erin = "did:plc:erinaclerinaclerinaclerin", frank = "did:plc:frankaclfrankaclfrankacl",
+            erin = "did:plc:erinaclerinaclerinacleri", frank = "did:plc:frankaclfrankaclfrankacl",
             gina = "did:plc:ginaaclginaaclginaaclgin";
         var members = new Dictionary<string, long>();
         foreach (var (did, name) in new[] { (alice, "alice"), (bob, "bob"), (carol, "carol"), (dave, "dave"), (erin, "erin"), (frank, "frank"), (gina, "gina") })
