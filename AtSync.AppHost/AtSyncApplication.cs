@@ -49,6 +49,7 @@ internal static class AtSyncApplication
         var queueWorker = builder.AddProject<Projects.AtSync_QueueWorker>("queueworker")
             .WithAtSyncService(database, parameters, QueueWorkerHttpPort, forumIdentity: true)
             .WithEnvironment("FORUM_APP_PASSWORD", parameters.ForumAppPassword)
+            .WithEnvironment("FORUM_HANDLE", parameters.ForumHandle)
             .WithTokenCipher(parameters)
             // A refresh must come from the client the session was issued to: the linking service's.
             .WithOAuthClient(parameters, publicUrl);

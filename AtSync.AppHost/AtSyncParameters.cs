@@ -16,6 +16,7 @@ internal sealed class AtSyncParameters
     public const string DefaultPlcDirectoryUrl = "https://plc.directory";
 
     public required IResourceBuilder<ParameterResource> ForumAppPassword { get; init; }
+    public required IResourceBuilder<ParameterResource> ForumHandle { get; init; }
     public required IResourceBuilder<ParameterResource> TokenEncryptionKeys { get; init; }
     public required IResourceBuilder<ParameterResource> ForumDid { get; init; }
     public required IResourceBuilder<ParameterResource> ForumPdsUrl { get; init; }
@@ -33,6 +34,8 @@ internal sealed class AtSyncParameters
     public Dictionary<string, string> ComposeDefaults { get; } = new()
     {
         ["TOKEN_ENCRYPTION_KEY_VERSION"] = DefaultKeyVersion,
+        // Empty: the forum account signs in with FORUM_DID.
+        ["FORUM_HANDLE"] = "",
         ["RELAY_URL"] = DefaultRelayUrl,
         ["LOG_LEVEL"] = DefaultLogLevel,
         // Empty: the services then use the forum's own DID and PDS (docs/design.md).
@@ -47,6 +50,9 @@ internal sealed class AtSyncParameters
     {
         ForumAppPassword = builder.AddParameter("forum-app-password", secret: true)
             .WithDescription("App password of the forum's own account (FORUM_DID) on its PDS; the QueueWorker signs in with it (createSession) and publishes the boards."),
+        // Empty: the QueueWorker signs in with the forum's DID (README: The forum account and its boards).
+        ForumHandle = WithDefault(builder, "forum-handle", "")
+            .WithDescription("Optional: the forum account's handle, to sign in by handle (the session must still be FORUM_DID's); empty signs in with the DID."),
         TokenEncryptionKeys = builder.AddParameter("token-encryption-keys", secret: true)
             .WithDescription("JSON map key version → base64 of 32 bytes, e.g. `{\"v1\":\"…\"}` (`openssl rand -base64 32`)."),
         ForumDid = builder.AddParameter("forum-did")

@@ -14,6 +14,8 @@ switch (args.FirstOrDefault())
         return await FirehoseBench.RunAsync(args[1..]);
     case "bench-sync":
         return await SyncBench.RunAsync(args[1..]);
+    case "bench-sync-parts":
+        return FrameVerifyParts.Run(args[1..]);
     case "bench-jetstream":
         return await JetstreamBench.RunAsync(args[1..]);
     case "bench-queue":

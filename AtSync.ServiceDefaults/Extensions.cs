@@ -83,6 +83,8 @@ public static class Extensions
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
+        // A bounded final flush (TelemetryShutdown.cs): a gone OTLP endpoint must not hold the stop for 15 s.
+        builder.Services.AddHostedService<TelemetryShutdown>();
         return builder;
     }
 

@@ -201,6 +201,7 @@ internal static class ComposeDeployment
         ["PHPBB_ADMIN_PASSWORD"] = "Secret. Password of the phpBB administrator `admin` created by the unattended install on first start (at least 6 characters). Generate: openssl rand -base64 18",
         ["PHPBB_ADMIN_EMAIL"] = $"E-mail address of the phpBB administrator and board contact. Empty means {ForumStack.DefaultAdminEmail}",
         ["FORUM_APP_PASSWORD"] = "Secret. App password of the forum's own account (FORUM_DID) on FORUM_PDS_URL (create one in the account's settings: App passwords); the QueueWorker signs in with it and publishes phpBB's forums as board records",
+        ["FORUM_HANDLE"] = "Optional. Handle of the forum's own account (e.g. forum.example.com): the QueueWorker signs in with it instead of FORUM_DID; the session must still be FORUM_DID's. Empty means FORUM_DID",
         ["TOKEN_ENCRYPTION_KEYS"] = "Secret. JSON map key version -> base64 of 32 random bytes, e.g. {\"v1\":\"<key>\"}; generate: printf '{\"v1\":\"%s\"}' \"$(openssl rand -base64 32)\"",
         ["TOKEN_ENCRYPTION_KEY_VERSION"] = "Key version for new token writes; must be a key of TOKEN_ENCRYPTION_KEYS. Empty means v1. Rotation: add the new version to TOKEN_ENCRYPTION_KEYS, set this to it, restart, let the QueueWorker re-encrypt (every refresh writes the current version), then remove the old version",
         ["FORUM_DID"] = "The forum's own DID, e.g. did:plc:abc123... or did:web:forum.example.com",

@@ -1,3 +1,4 @@
+using System.Buffers;
 using AtSync.AtProto.Cids;
 
 namespace AtSync.AtProto.Mst;
@@ -12,37 +13,35 @@ internal static class MstEncoder
             return known;
         }
 
-        var bytes = MstNodeCodec.Encode(ToData(node));
-        var cid = Cid.ForDagCbor(bytes);
-        node.SetEncoded(cid, bytes);
-        return cid;
-    }
-
-    public static MstNodeData ToData(MstNode node)
-    {
+        // Children first (each caches its CID), then this node's entries in a pooled buffer: no node data objects.
         var items = node.Items;
-        Cid? left = null;
-        var start = 0;
-        if (items.Count > 0 && items[0].IsChild)
+        var start = items.Count > 0 && items[0].IsChild ? 1 : 0;
+        Cid? left = start == 1 ? CidOf(items[0].Child!) : null;
+        var rented = ArrayPool<MstEntryData>.Shared.Rent(Math.Max(1, items.Count));
+        try
         {
-            left = CidOf(items[0].Child!);
-            start = 1;
-        }
-
-        var entries = new List<MstEntryData>(items.Count);
-        for (var i = start; i < items.Count; i++)
-        {
-            var item = items[i];
-            Cid? right = null;
-            if (i + 1 < items.Count && items[i + 1].IsChild)
+            var count = 0;
+            for (var i = start; i < items.Count; i++)
             {
-                right = CidOf(items[i + 1].Child!);
-                i++;
+                var item = items[i];
+                Cid? right = null;
+                if (i + 1 < items.Count && items[i + 1].IsChild)
+                {
+                    right = CidOf(items[i + 1].Child!);
+                    i++;
+                }
+
+                rented[count++] = new MstEntryData(item.Key!, item.Value, right);
             }
 
-            entries.Add(new MstEntryData(item.Key!, item.Value, right));
+            var bytes = MstNodeCodec.Encode(left, rented.AsSpan(0, count));
+            var cid = Cid.ForDagCbor(bytes);
+            node.SetEncoded(cid, bytes);
+            return cid;
         }
-
-        return new MstNodeData(left, entries);
+        finally
+        {
+            ArrayPool<MstEntryData>.Shared.Return(rented, clearArray: true);
+        }
     }
 }

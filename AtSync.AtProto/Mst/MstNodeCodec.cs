@@ -20,12 +20,17 @@ public static class MstNodeCodec
     public static byte[] Encode(MstNodeData node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var entries = node.Entries;
+        return Encode(node.Left, node.Entries is MstEntryData[] array ? array : [.. node.Entries]);
+    }
+
+    /// <summary>Encodes a node given as its left subtree and entries (the tree's encoder passes a pooled span).</summary>
+    internal static byte[] Encode(Cid? left, ReadOnlySpan<MstEntryData> entries)
+    {
 
         // Written straight into one buffer (sized for the worst case of every header), then copied out once: the
         // same bytes DagCborWriter gives (MstInterop vectors), without its growth and string transcoding per key.
         var bound = 16 + LinkLength;
-        for (var i = 0; i < entries.Count; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
             bound += entries[i].Key.Length + 32 + (2 * LinkLength);
         }
@@ -37,9 +42,9 @@ public static class MstNodeCodec
             buffer[0] = 0xa2; // map(2)
             buffer[1] = 0x61; // "e"
             buffer[2] = (byte)'e';
-            var n = 3 + DagCborWriter.WriteHeader(buffer[3..], 4, (ulong)entries.Count);
+            var n = 3 + DagCborWriter.WriteHeader(buffer[3..], 4, (ulong)entries.Length);
             ReadOnlySpan<byte> previous = default;
-            for (var i = 0; i < entries.Count; i++)
+            for (var i = 0; i < entries.Length; i++)
             {
                 var entry = entries[i];
                 var prefix = MstKey.CommonPrefixLength(previous, entry.Key);
@@ -64,7 +69,7 @@ public static class MstNodeCodec
 
             buffer[n++] = 0x61;
             buffer[n++] = (byte)'l';
-            n += WriteNullableLink(buffer[n..], node.Left);
+            n += WriteNullableLink(buffer[n..], left);
             return buffer[..n].ToArray();
         }
         finally

@@ -31,7 +31,7 @@ public sealed class BatchVerifier(
         var setAside = new BatchOutcome();
         events = await labelSignatures.VerifyAsync(events, setAside, ct);
         var gate = new RepoGate(stream, states, verdicts, signatures.Enabled, releasing: false, time.GetUtcNow().ToUnixTimeSeconds(),
-            options.Value, new RepoWrites(), setAside);
+            new RepoWrites(), setAside);
         foreach (var streamEvent in events) gate.Add(streamEvent);
         return await FinishAsync(gate, verdicts, ct);
     }
@@ -47,7 +47,7 @@ public sealed class BatchVerifier(
         var verdicts = await signatures.VerdictsAsync(items, options.Value.ReleaseKeyDeadline, ct);
         var writes = new RepoWrites();
         var gate = new RepoGate(stream, new Dictionary<string, RepoState>(StringComparer.Ordinal) { [state.Did] = state }, verdicts,
-            signatures.Enabled, releasing: true, time.GetUtcNow().ToUnixTimeSeconds(), options.Value, writes, new BatchOutcome());
+            signatures.Enabled, releasing: true, time.GetUtcNow().ToUnixTimeSeconds(), writes, new BatchOutcome());
         foreach (var streamEvent in events) gate.Add(streamEvent);
         var prepared = await FinishAsync(gate, verdicts, ct);
         return new Release(prepared, gate.Done, gate.StoppedOnUnavailableKey, gate.IsOpen(state.Did));

@@ -15,7 +15,7 @@ namespace AtSync.Firehose.Verify;
 /// </summary>
 internal sealed class RepoGate(
     string stream, IReadOnlyDictionary<string, RepoState> states, IReadOnlyDictionary<long, SignatureVerdict> verdicts,
-    bool verifying, bool releasing, long now, FirehoseOptions options, RepoWrites writes, BatchOutcome setAside)
+    bool verifying, bool releasing, long now, RepoWrites writes, BatchOutcome setAside)
 {
     private readonly Dictionary<string, Walk> _walks = new(StringComparer.Ordinal);
 
@@ -173,8 +173,9 @@ internal sealed class RepoGate(
             walk.Close(RepoStatus.Parked);
             return;
         }
-        var retryAt = now + (long)Math.Ceiling(options.ParkedRetryFirst.TotalSeconds);
-        writes.Park(did, RejectionReasons.KeyUnavailable, 1, retryAt);
+        // The first retry is at the releaser's next look, with its longer deadline: a key that was only late (the
+        // resolver's fetch goes on and fills the cache) is had then; real outages back off from ParkedRetryFirst.
+        writes.Park(did, RejectionReasons.KeyUnavailable, 1, now);
         walk.Close(RepoStatus.Parked);
         Hold(did, seq, frame, RepoStatus.Parked.ToSql());
     }

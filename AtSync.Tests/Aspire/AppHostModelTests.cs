@@ -48,6 +48,7 @@ public sealed class AppHostModelTests
 
     [Theory]
     [InlineData("forum-app-password", true)]
+    [InlineData("forum-handle", false)]
     [InlineData("token-encryption-keys", true)]
     [InlineData("forum-did", false)]
     [InlineData("forum-pds-url", false)]
@@ -72,6 +73,7 @@ public sealed class AppHostModelTests
     [InlineData("plc-directory-url", "https://plc.directory")]
     [InlineData("log-level", "Information")]
     [InlineData("labeler-did", "")]
+    [InlineData("forum-handle", "")]
     [InlineData("identity-allowed-hosts", "")]
     [InlineData("linking-public-url", "")]
     [InlineData("oauth-client-key", "")]
@@ -101,7 +103,7 @@ public sealed class AppHostModelTests
 
     [Theory]
     [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}", "IDENTITY_ALLOWED_HOSTS={identity-allowed-hosts.value}" })]
-    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}",
+    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "FORUM_HANDLE={forum-handle.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}",
         "LINKING_PUBLIC_URL=http://127.0.0.1:{linking.bindings.http.port}/atproto/", "OAUTH_CLIENT_KEY={oauth-client-key.value}" })]
     [InlineData("linking", new[] { "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}", "PLC_DIRECTORY_URL={plc-directory-url.value}", "IDENTITY_ALLOWED_HOSTS={identity-allowed-hosts.value}",
         "LINKING_PUBLIC_URL=http://127.0.0.1:{linking.bindings.http.port}/atproto/", "OAUTH_CLIENT_KEY={oauth-client-key.value}" })]
@@ -125,7 +127,7 @@ public sealed class AppHostModelTests
         }
         if (name == "linking")
         {
-            Assert.DoesNotContain(environment.Values, v => v.Contains("forum-app-password", StringComparison.Ordinal));
+            Assert.DoesNotContain(environment.Values, v => v.Contains("forum-app-password", StringComparison.Ordinal) || v.Contains("forum-handle", StringComparison.Ordinal));
         }
     }
 

@@ -18,6 +18,8 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    /// <summary>Every AppHost pid seen so far: a DCP that still monitors one after it exited is left behind too.</summary>
+    private readonly HashSet<string> _appHostPids = new(StringComparer.Ordinal);
 
     private AppHostProcess(Process process) => _process = process;
 
@@ -113,10 +115,13 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         return await WaitForExitAsync(timeout);
     }
 
-    /// <summary>Processes of this checkout's services and DCP processes that monitor the AppHost, as /proc shows them.</summary>
+    /// <summary>
+    /// Processes of this checkout's AppHost and services, and DCP processes that monitor an AppHost this process ran
+    /// (alive or not), as /proc shows them.
+    /// </summary>
     public IReadOnlyList<string> RunningChildren()
     {
-        var appHostPids = new HashSet<string>(StringComparer.Ordinal);
+        var appHostPids = _appHostPids;
         var found = new List<string>();
         var all = new List<(int Pid, string[] Arguments)>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -150,7 +155,7 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
             {
                 found.Add($"dcp ({pid})");
             }
-            if (name is "AtSync.Firehose" or "AtSync.QueueWorker" && arguments[0].StartsWith(RepositoryPaths.Root + "/", StringComparison.Ordinal))
+            if (name is "AtSync.Firehose" or "AtSync.QueueWorker" or "AtSync.Linking" && arguments[0].StartsWith(RepositoryPaths.Root + "/", StringComparison.Ordinal))
             {
                 found.Add($"{name} ({pid})");
             }

@@ -127,7 +127,7 @@ public sealed class ComposeDeploymentTests
         var compose = Compose();
         string[] shared = ["ConnectionStrings__phpbb", "FORUM_DID", "FORUM_PDS_URL", "LOG_LEVEL", "PHPBB_TABLE_PREFIX", "OTEL_EXPORTER_OTLP_ENDPOINT"];
         Assert.All(shared.Concat(["RELAY_URL", "LABELER_DID", "LABELER_URL"]), key => Assert.Contains(key, compose["firehose"].Environment.Keys));
-        Assert.All(shared.Concat(["FORUM_APP_PASSWORD", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION", "LINKING_PUBLIC_URL", "OAUTH_CLIENT_KEY"]),
+        Assert.All(shared.Concat(["FORUM_APP_PASSWORD", "FORUM_HANDLE", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION", "LINKING_PUBLIC_URL", "OAUTH_CLIENT_KEY"]),
             key => Assert.Contains(key, compose["queueworker"].Environment.Keys));
         string[] linking = ["ConnectionStrings__phpbb", "PHPBB_TABLE_PREFIX", "LOG_LEVEL", "TOKEN_ENCRYPTION_KEYS", "TOKEN_ENCRYPTION_KEY_VERSION", "PLC_DIRECTORY_URL",
             "LINKING_PUBLIC_URL", "OAUTH_CLIENT_KEY", "OTEL_EXPORTER_OTLP_ENDPOINT"];
@@ -138,6 +138,9 @@ public sealed class ComposeDeploymentTests
         Assert.Equal("${LINKING_PUBLIC_URL}", compose["linking"].Environment["LINKING_PUBLIC_URL"]);
         Assert.Equal("${LINKING_PUBLIC_URL}", compose["queueworker"].Environment["LINKING_PUBLIC_URL"]);
         Assert.Equal("${TOKEN_ENCRYPTION_KEY_VERSION:-v1}", compose["queueworker"].Environment["TOKEN_ENCRYPTION_KEY_VERSION"]);
+        // Optional: left empty in .env, the forum account signs in with FORUM_DID.
+        Assert.Equal("${FORUM_HANDLE:-}", compose["queueworker"].Environment["FORUM_HANDLE"]);
+        Assert.DoesNotContain("FORUM_HANDLE", compose["firehose"].Environment.Keys);
         Assert.Equal("${RELAY_URL:-wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos}", compose["firehose"].Environment["RELAY_URL"]);
     }
 

@@ -95,6 +95,8 @@ public sealed class CrashTests
         settings[FirehoseOptions.ReplayFileSetting] = capture;
         settings["Firehose__LabelsEnabled"] = "false";
         settings["Firehose__BatchSize"] = "200";
+        // Not an isolation test: a cold process on a loaded machine must not park authors whose lookups are merely slow.
+        settings["Firehose__KeyDeadline"] = "00:00:10";
         settings[SettingNames.LogLevel] = "Warning";
         return settings;
     }

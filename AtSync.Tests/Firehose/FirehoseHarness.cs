@@ -167,7 +167,7 @@ public sealed class FirehoseHarness : IAsyncDisposable
             ["Firehose:BatchMaxDelay"] = "00:00:00.100",
             ["Firehose:LabelExpirySweep"] = "00:00:00.500",
             // Generous for loopback peers on a loaded machine (a late key parks its author); isolation tests set their own.
-            ["Firehose:KeyDeadline"] = "00:00:03",
+            ["Firehose:KeyDeadline"] = "00:00:10",
             ["Firehose:ReleasePollInterval"] = "00:00:00.200",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;

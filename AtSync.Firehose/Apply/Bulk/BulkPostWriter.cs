@@ -192,52 +192,39 @@ internal sealed class BulkPostWriter
     {
         var t = _db.Tables;
         var sql = new StringBuilder();
-        var parameters = new List<(string, object?)> { ("@poster", poster.UserId), ("@name", poster.Username), ("@colour", poster.Colour) };
-        for (var i = 0; i < topics.Count; i++)
+        string L(object? value) => SqlLiteral.Append(new StringBuilder(), value).ToString();
+        var posterLiterals = $"{L(poster.UserId)}";
+        var name = L(poster.Username);
+        var colour = L(poster.Colour);
+        foreach (var topic in topics)
         {
-            var topic = topics[i];
             sql.Append(CultureInfo.InvariantCulture, $"""
                 UPDATE {t.PhpbbTopics} SET
-                  topic_first_post_id = IF(@tn{i}, @tf{i}, topic_first_post_id), topic_posts_approved = topic_posts_approved + @ta{i},
-                  topic_last_post_id = @tl{i}, topic_last_poster_id = @poster, topic_last_poster_name = @name, topic_last_poster_colour = @colour,
-                  topic_last_post_subject = @ts{i}, topic_last_post_time = @tt{i}, topic_last_view_time = @tt{i}, topic_bumped = 0, topic_bumper = 0
-                WHERE topic_id = @ti{i};
+                  topic_first_post_id = {(topic.New ? L(topic.Starter!.PostId) : "topic_first_post_id")}, topic_posts_approved = topic_posts_approved + {L(topic.Replies)},
+                  topic_last_post_id = {L(topic.Last.PostId)}, topic_last_poster_id = {posterLiterals}, topic_last_poster_name = {name}, topic_last_poster_colour = {colour},
+                  topic_last_post_subject = {L(topic.Last.Content.Subject)}, topic_last_post_time = {L(topic.Last.Time)}, topic_last_view_time = {L(topic.Last.Time)},
+                  topic_bumped = 0, topic_bumper = 0
+                WHERE topic_id = {L(topic.TopicId)};
 
                 """);
-            parameters.Add(($"@tn{i}", topic.New));
-            parameters.Add(($"@tf{i}", topic.Starter?.PostId ?? 0));
-            parameters.Add(($"@ta{i}", topic.Replies));
-            parameters.Add(($"@tl{i}", topic.Last.PostId));
-            parameters.Add(($"@ts{i}", topic.Last.Content.Subject));
-            parameters.Add(($"@tt{i}", topic.Last.Time));
-            parameters.Add(($"@ti{i}", topic.TopicId));
         }
         sql.Append(CultureInfo.InvariantCulture, $"""
-            UPDATE {t.PhpbbUsers} SET user_lastpost_time = @ulast, user_posts = user_posts + @ucount WHERE user_id = @poster;
+            UPDATE {t.PhpbbUsers} SET user_lastpost_time = {L(items[^1].Time)}, user_posts = user_posts + {L(items.Count)} WHERE user_id = {posterLiterals};
 
             """);
-        parameters.Add(("@ulast", items[^1].Time));
-        parameters.Add(("@ucount", items.Count));
-        var forums = items.GroupBy(i => i.ForumId).ToList();
-        for (var i = 0; i < forums.Count; i++)
+        foreach (var forum in items.GroupBy(i => i.ForumId))
         {
-            var last = forums[i].Last();
+            var last = forum.Last();
             sql.Append(CultureInfo.InvariantCulture, $"""
                 UPDATE {t.PhpbbForums} SET
-                  forum_topics_approved = forum_topics_approved + @ft{i}, forum_posts_approved = forum_posts_approved + @fp{i},
-                  forum_last_post_id = @fl{i}, forum_last_poster_id = @poster, forum_last_post_subject = @fs{i}, forum_last_post_time = @fw{i},
-                  forum_last_poster_name = @name, forum_last_poster_colour = @colour
-                WHERE forum_id = @fi{i};
+                  forum_topics_approved = forum_topics_approved + {L(forum.Count(p => p.StartsTopic))}, forum_posts_approved = forum_posts_approved + {L(forum.Count())},
+                  forum_last_post_id = {L(last.PostId)}, forum_last_poster_id = {posterLiterals}, forum_last_post_subject = {L(last.Content.Subject)},
+                  forum_last_post_time = {L(last.Time)}, forum_last_poster_name = {name}, forum_last_poster_colour = {colour}
+                WHERE forum_id = {L(forum.Key)};
 
                 """);
-            parameters.Add(($"@ft{i}", forums[i].Count(p => p.StartsTopic)));
-            parameters.Add(($"@fp{i}", forums[i].Count()));
-            parameters.Add(($"@fl{i}", last.PostId));
-            parameters.Add(($"@fs{i}", last.Content.Subject));
-            parameters.Add(($"@fw{i}", last.Time));
-            parameters.Add(($"@fi{i}", forums[i].Key));
         }
-        await _db.ExecuteAsync(sql.ToString(), ct, [.. parameters]);
+        await _db.ExecuteAsync(sql.ToString(), ct);
     }
 
     private sealed record KnownRows(bool Taken, Dictionary<string, uint> Boards, Dictionary<string, MappedTopic> Topics, int Increment);
@@ -245,22 +232,20 @@ internal sealed class BulkPostWriter
     private async Task<KnownRows> ReadKnownAsync(List<Item> items, List<string> boardUris, List<string> roots, CancellationToken ct)
     {
         var t = _db.Tables;
-        var parameters = new List<(string, object?)>();
-        string List(IEnumerable<string> values, string prefix)
+        static string List(IEnumerable<string> values)
         {
-            var names = new List<string>();
+            var list = new StringBuilder();
             foreach (var value in values)
             {
-                var name = $"@{prefix}{names.Count}";
-                names.Add(name);
-                parameters.Add((name, value));
+                if (list.Length > 0) list.Append(',');
+                SqlLiteral.Append(list, value);
             }
-            return names.Count == 0 ? "NULL" : string.Join(",", names);
+            return list.Length == 0 ? "NULL" : list.ToString();
         }
-        var uris = List(items.Select(i => i.Uri), "u");
-        var starters = List(items.Where(i => i.StartsTopic).Select(i => i.Uri), "s");
-        var boards = List(boardUris, "b");
-        var topics = List(roots, "r");
+        var uris = List(items.Select(i => i.Uri));
+        var starters = List(items.Where(i => i.StartsTopic).Select(i => i.Uri));
+        var boards = List(boardUris);
+        var topics = List(roots);
         await using var read = _db.Command($"""
             SELECT COUNT(*) FROM {t.RecordRevisions} WHERE at_uri IN ({uris});
             SELECT COUNT(*) FROM {t.Posts} WHERE at_uri IN ({uris});
@@ -269,7 +254,7 @@ internal sealed class BulkPostWriter
             SELECT ap.at_uri, p.topic_id, tp.forum_id, tp.topic_visibility FROM {t.Posts} ap JOIN {t.PhpbbPosts} p ON p.post_id = ap.post_id
               JOIN {t.PhpbbTopics} tp ON tp.topic_id = p.topic_id WHERE ap.at_uri IN ({topics});
             SELECT @@auto_increment_increment;
-            """, [.. parameters]);
+            """);
         await using var reader = await read.ExecuteReaderAsync(ct);
         long taken = 0;
         for (var i = 0; i < 3; i++)
@@ -304,21 +289,17 @@ internal sealed class BulkPostWriter
         while (done < rows.Count)
         {
             var sql = new StringBuilder($"INSERT INTO {table} {columns} VALUES ");
-            var parameters = new List<(string, object?)>();
             var count = 0;
-            var chars = 0;
-            while (done + count < rows.Count && count < MaxRowsPerStatement && (count == 0 || chars < MaxStatementChars))
+            var start = sql.Length;
+            while (done + count < rows.Count && count < MaxRowsPerStatement && (count == 0 || sql.Length - start < MaxStatementChars))
             {
                 var row = rows[done + count];
                 if (count > 0) sql.Append(',');
                 sql.Append('(');
                 for (var c = 0; c < row.Length; c++)
                 {
-                    var name = $"@p{count}_{c}";
                     if (c > 0) sql.Append(',');
-                    sql.Append(name);
-                    parameters.Add((name, row[c]));
-                    chars += row[c] is string s ? s.Length * 2 + 8 : 12;
+                    SqlLiteral.Append(sql, row[c]);
                 }
                 sql.Append(')');
                 count++;
@@ -327,11 +308,10 @@ internal sealed class BulkPostWriter
             {
                 sql.Append(CultureInfo.InvariantCulture, $"""
                     ;
-                    SELECT LAST_INSERT_ID(), (SELECT COUNT(*) FROM {table} WHERE {idColumn} BETWEEN LAST_INSERT_ID() AND LAST_INSERT_ID() + @span AND {posterColumn} = @ownPoster)
+                    SELECT LAST_INSERT_ID(), (SELECT COUNT(*) FROM {table} WHERE {idColumn} BETWEEN LAST_INSERT_ID() AND LAST_INSERT_ID() + {(long)(count - 1) * increment}
+                      AND {posterColumn} = {posterId})
                     """);
-                parameters.Add(("@span", (long)(count - 1) * increment));
-                parameters.Add(("@ownPoster", posterId));
-                await using var insert = _db.Command(sql.ToString(), [.. parameters]);
+                await using var insert = _db.Command(sql.ToString());
                 await using var reader = await insert.ExecuteReaderAsync(ct);
                 while (reader.FieldCount == 0 && await reader.NextResultAsync(ct))
                 {
@@ -347,10 +327,11 @@ internal sealed class BulkPostWriter
             }
             else
             {
-                await _db.ExecuteAsync(sql.ToString(), ct, [.. parameters]);
+                await _db.ExecuteAsync(sql.ToString(), ct);
             }
             done += count;
         }
         return ids;
     }
 }
+

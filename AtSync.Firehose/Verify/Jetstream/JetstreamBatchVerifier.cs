@@ -48,7 +48,7 @@ public sealed partial class JetstreamBatchVerifier(
         // Per author, in order: held behind its repository, or to be proven now.
         var queues = new Dictionary<string, List<CommitEvent>>(StringComparer.Ordinal);
         var heldCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var reflected = new HashSet<CommitEvent>(ReferenceEqualityComparer.Instance);
+        var reflected = 0;
         foreach (var commit in forum)
         {
             var state = states.GetValueOrDefault(commit.Repo);
@@ -59,13 +59,13 @@ public sealed partial class JetstreamBatchVerifier(
             }
             if (state is { Rev.Length: > 0 } && string.CompareOrdinal(commit.Rev, state.Rev) <= 0)
             {
-                reflected.Add(commit);
+                reflected++; // the imported repository already holds it
                 continue;
             }
             if (!queues.TryGetValue(commit.Repo, out var queue)) queues[commit.Repo] = queue = [];
             queue.Add(commit);
         }
-        foreach (var _ in reflected) setAside.Skip(Outcomes.AlreadyReflected);
+        if (reflected > 0) setAside.Skip(Outcomes.AlreadyReflected, reflected);
 
         var results = await ProveAsync(queues, ct);
         var now = time.GetUtcNow().ToUnixTimeSeconds();

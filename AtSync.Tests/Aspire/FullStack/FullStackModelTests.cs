@@ -42,6 +42,7 @@ public sealed class FullStackModelTests
     [InlineData("mysql-root-password", true)]
     [InlineData("mysql-password", true)]
     [InlineData("forum-app-password", true)]
+    [InlineData("forum-handle", false)]
     [InlineData("token-encryption-keys", true)]
     [InlineData("phpbb-admin-password", true)]
     [InlineData("phpbb-admin-email", false)]
@@ -63,6 +64,7 @@ public sealed class FullStackModelTests
     [InlineData("relay-url", "wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos")]
     [InlineData("log-level", "Information")]
     [InlineData("labeler-did", "")]
+    [InlineData("forum-handle", "")]
     public async Task Plain_parameters_default_and_configuration_overrides_them(string name, string expected)
     {
         await using (var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values()))
@@ -115,7 +117,7 @@ public sealed class FullStackModelTests
 
     [Theory]
     [InlineData("firehose", new[] { "RELAY_URL={relay-url.value}", "LABELER_DID={labeler-did.value}", "LABELER_URL={labeler-url.value}" })]
-    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
+    [InlineData("queueworker", new[] { "FORUM_APP_PASSWORD={forum-app-password.value}", "FORUM_HANDLE={forum-handle.value}", "TOKEN_ENCRYPTION_KEYS={token-encryption-keys.value}", "TOKEN_ENCRYPTION_KEY_VERSION={token-encryption-key-version.value}" })]
     public async Task Services_get_the_database_reference_and_their_settings(string name, string[] own)
     {
         await using var builder = await AppHostFactory.RunModeAsync(FullStackSettings.Values());

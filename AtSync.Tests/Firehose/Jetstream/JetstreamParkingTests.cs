@@ -164,9 +164,11 @@ public sealed class JetstreamParkingTests : IAsyncLifetime
         var server = await MariaDbServer.SharedAsync();
         await using var database = await server.CreateDatabaseAsync();
         await FirehoseHarness.PrepareForumAsync(database, BoardUri);
-        // As the import worker leaves it when it claims Alice's repository.
-        await database.ExecuteAsync($"INSERT INTO {database.Tables.Repos} (did, status) VALUES ('{Alice}', 'importing')");
-        await using var firehose = await StartInProcessAsync(database);
+        // As the import worker leaves it when it claims Alice's repository (its lease in retry_at). The worker itself is
+        // off here: the test plays the import's state changes, so the loopback PDS (which serves no getRepo) is not asked.
+        var lease = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        await database.ExecuteAsync($"INSERT INTO {database.Tables.Repos} (did, status, retry_at) VALUES ('{Alice}', 'importing', {lease})");
+        await using var firehose = await StartInProcessAsync(database, new Dictionary<string, string?> { ["Import:WorkerEnabled"] = "false" });
         var a1 = Topic(Alice, "Alice one");
         var b1 = Topic(Bob, "Bob one");
         var a2 = Topic(Alice, "Alice two");
