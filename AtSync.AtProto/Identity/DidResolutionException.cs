@@ -36,7 +36,11 @@ public sealed class DidResolutionException : Exception
         Did = did;
         Error = error;
         StatusCode = statusCode;
+        Detail = message;
     }
+
+    /// <summary>Why, without the DID (the message given to the constructor), for logs that name the DID already.</summary>
+    public string Detail { get; }
 
     public Did Did { get; }
 

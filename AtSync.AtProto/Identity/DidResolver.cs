@@ -189,7 +189,7 @@ public sealed class DidResolver : IDidResolver
         }
         catch (HttpRequestException ex)
         {
-            throw new DidResolutionException(did, DidResolutionError.Unavailable, "request failed: " + ex.HttpRequestError, null, ex);
+            throw new DidResolutionException(did, DidResolutionError.Unavailable, "request failed: " + Describe(ex), null, ex);
         }
         catch (OperationCanceledException ex)
         {
@@ -245,6 +245,21 @@ public sealed class DidResolver : IDidResolver
             }
             return doc;
         }
+    }
+
+    /// <summary>
+    /// The kind of failure and the innermost cause as .NET's socket and TLS layers word it (<c>SecureConnectionError
+    /// (… UntrustedRoot)</c>, <c>ConnectionError (Connection refused)</c>): what an operator needs to tell a did:web host
+    /// whose certificate is not trusted from one that is down. One line, bounded; never the response's own text.
+    /// </summary>
+    internal static string Describe(HttpRequestException ex)
+    {
+        Exception cause = ex;
+        while (cause.InnerException is { } inner) cause = inner;
+        if (ReferenceEquals(cause, ex)) return ex.HttpRequestError.ToString();
+        var text = string.Join(' ', cause.Message.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        if (text.Length > 200) text = text[..200] + "…";
+        return $"{ex.HttpRequestError} ({text})";
     }
 
     private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, int limit)

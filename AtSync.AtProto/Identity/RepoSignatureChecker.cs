@@ -21,7 +21,7 @@ public enum CommitSignatureStatus
 }
 
 /// <summary>The outcome of checking one commit's signature.</summary>
-public sealed record CommitSignatureCheck(CommitSignatureStatus Status, DidDocument? Document, DidResolutionError? ResolutionError = null)
+public sealed record CommitSignatureCheck(CommitSignatureStatus Status, DidDocument? Document, DidResolutionError? ResolutionError = null, string? ResolutionDetail = null)
 {
     public bool IsValid => Status == CommitSignatureStatus.Valid;
 }
@@ -70,7 +70,7 @@ public sealed class RepoSignatureChecker
         }
         catch (DidResolutionException ex)
         {
-            return new CommitSignatureCheck(CommitSignatureStatus.Unresolved, null, ex.Error);
+            return new CommitSignatureCheck(CommitSignatureStatus.Unresolved, null, ex.Error, ex.Detail);
         }
 
         var first = Verify(doc, unsignedCommit.Span, signature.Span);
@@ -85,7 +85,7 @@ public sealed class RepoSignatureChecker
         }
         catch (DidResolutionException ex)
         {
-            return new CommitSignatureCheck(CommitSignatureStatus.Unresolved, null, ex.Error);
+            return new CommitSignatureCheck(CommitSignatureStatus.Unresolved, null, ex.Error, ex.Detail);
         }
         return Verify(doc, unsignedCommit.Span, signature.Span);
     }

@@ -49,4 +49,8 @@ public sealed record AtSyncTables(string Prefix)
     public string PhpbbGroups => Prefix + "groups";
     public string PhpbbUserGroup => Prefix + "user_group";
     public string PhpbbModeratorCache => Prefix + "moderator_cache";
+    public string PhpbbAclOptions => Prefix + "acl_options";
+    public string PhpbbAclRolesData => Prefix + "acl_roles_data";
+    public string PhpbbAclUsers => Prefix + "acl_users";
+    public string PhpbbAclGroups => Prefix + "acl_groups";
 }

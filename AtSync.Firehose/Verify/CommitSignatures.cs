@@ -117,7 +117,7 @@ public sealed partial class CommitSignatures(RepoSignatureChecker checker, IOpti
                 return SignatureVerdict.Unverifiable;
             case CommitSignatureStatus.Unresolved when check.ResolutionError == DidResolutionError.Unavailable:
                 // An outage is transient: skipping would lose the post for good.
-                LogKeyUnavailable(item.Did, item.Seq, "the DID directory or host is unavailable");
+                LogKeyUnavailable(item.Did, item.Seq, "the DID directory or host is unavailable: " + (check.ResolutionDetail ?? "unknown"));
                 return SignatureVerdict.KeyUnavailable;
             default:
                 LogUnverified(item.Did, item.Seq, $"DID not resolved ({check.ResolutionError?.ToString() ?? "unknown"})");

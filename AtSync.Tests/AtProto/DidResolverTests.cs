@@ -278,6 +278,27 @@ public sealed class DidResolverTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(CorpusDid(8)));
         Assert.Equal(DidResolutionError.Unavailable, ex.Error);
         Assert.True(ex.IsTransient);
+        Assert.StartsWith("request failed: ConnectionError (", ex.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_did_web_host_on_its_own_port_with_an_untrusted_certificate_is_Unavailable_naming_the_cause()
+    {
+        // did:web:localhost%3A<port> over real TLS through the guarded client; this process does not trust the host's
+        // self-signed certificate, as a forum does not trust one a did:web operator forgot to have signed.
+        using var frames = AtSync.Testing.Synthetic.ForumFrameFactory.Create();
+        await using var host = await AtSync.Tests.Firehose.LoopbackDidWebHost.StartAsync(
+            frames.SigningKey.PublicKey, AtSync.Tests.Infrastructure.ServiceProcess.FreeLoopbackPort(), AtSync.Tests.Firehose.DidWebBehavior.Serve);
+        using var http = IdentityHttpHandler.CreateClient(new IdentityNetworkOptions { AllowedHosts = ["localhost"] });
+        var resolver = new DidResolver(http, new DidResolverOptions(), _time);
+        var did = Did.Parse(host.Did);
+        Assert.Equal(new Uri($"https://localhost:{host.Port}/.well-known/did.json"), resolver.DocumentUrl(did));
+
+        var ex = await Assert.ThrowsAsync<DidResolutionException>(() => resolver.ResolveAsync(did));
+        Assert.Equal(DidResolutionError.Unavailable, ex.Error);
+        Assert.StartsWith("request failed: SecureConnectionError (", ex.Detail, StringComparison.Ordinal);
+        Assert.Contains("UntrustedRoot", ex.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, host.Requests);
     }
 
     [Fact]

@@ -301,3 +301,43 @@ CREATE TABLE phpbb_moderator_cache (
 ) CHARACTER SET `utf8` COLLATE `utf8_bin`;
 ALTER TABLE phpbb_moderator_cache ADD INDEX disp_idx (display_on_index);
 ALTER TABLE phpbb_moderator_cache ADD INDEX forum_id (forum_id);
+
+CREATE TABLE phpbb_acl_options (
+  auth_option_id mediumint(8) UNSIGNED NOT NULL auto_increment,
+  auth_option varchar(50) DEFAULT '' NOT NULL,
+  is_global tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  is_local tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  founder_only tinyint(1) UNSIGNED DEFAULT '0' NOT NULL,
+  PRIMARY KEY (auth_option_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_acl_options ADD UNIQUE auth_option (auth_option);
+
+CREATE TABLE phpbb_acl_roles_data (
+  role_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_option_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_setting tinyint(2) DEFAULT '0' NOT NULL,
+  PRIMARY KEY (role_id, auth_option_id)
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_acl_roles_data ADD INDEX ath_op_id (auth_option_id);
+
+CREATE TABLE phpbb_acl_users (
+  user_id INT(10) UNSIGNED DEFAULT '0' NOT NULL,
+  forum_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_option_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_role_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_setting tinyint(2) DEFAULT '0' NOT NULL
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_acl_users ADD INDEX user_id (user_id);
+ALTER TABLE phpbb_acl_users ADD INDEX auth_option_id (auth_option_id);
+ALTER TABLE phpbb_acl_users ADD INDEX auth_role_id (auth_role_id);
+
+CREATE TABLE phpbb_acl_groups (
+  group_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  forum_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_option_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_role_id mediumint(8) UNSIGNED DEFAULT '0' NOT NULL,
+  auth_setting tinyint(2) DEFAULT '0' NOT NULL
+) CHARACTER SET `utf8` COLLATE `utf8_bin`;
+ALTER TABLE phpbb_acl_groups ADD INDEX group_id (group_id);
+ALTER TABLE phpbb_acl_groups ADD INDEX auth_opt_id (auth_option_id);
+ALTER TABLE phpbb_acl_groups ADD INDEX auth_role_id (auth_role_id);

@@ -111,7 +111,7 @@ internal sealed class PostOpApplier(
         await phpbb.EditAsync(mapped.PostId, location, PostContent.From(record, type), typeAllowed, time, ct);
         await posts.ConfirmAsync(mapped.PostId, cid, time, ct);
         outcome.Apply(Outcomes.Edit);
-        if (admission.Moderated && await topics.RequireReapprovalAsync(mapped.PostId, time, ct)) outcome.Apply(Outcomes.Unapproved);
+        if (await policy.ModeratedAsync(admission, location.ForumId, ct) && await topics.RequireReapprovalAsync(mapped.PostId, time, ct)) outcome.Apply(Outcomes.Unapproved);
     }
 
     private async Task CreateAsync(string did, string uri, string cid, ForumPostRecord record, long eventTime, long seq, CancellationToken ct)
@@ -154,7 +154,7 @@ internal sealed class PostOpApplier(
             if (await policy.AllowsTopicTypeAsync(did, poster.UserId, forumId, asked, ct)) type = asked;
             else outcome.Skip(Outcomes.TopicTypeNotAllowed);
         }
-        var visibility = admission.Moderated ? PhpbbConstants.ItemUnapproved : PhpbbConstants.ItemApproved;
+        var visibility = await policy.ModeratedAsync(admission, forumId, ct) ? PhpbbConstants.ItemUnapproved : PhpbbConstants.ItemApproved;
         var post = new NewPost(forumId, topic?.TopicId, poster, EventTimes.PostTime(record.CreatedAt, eventTime), PostContent.From(record, type), visibility);
         var submitted = await phpbb.SubmitAsync(post, ct);
         await posts.AddAsync(submitted.PostId, uri, cid, did, post.StartsTopic, eventTime, ct);

@@ -3,29 +3,26 @@ using AtSync.Core.Forum;
 namespace AtSync.Firehose.Apply.Phpbb;
 
 /// <summary>What phpBB lets a user do with a topic type in a forum (<see cref="PhpbbPermissions.TopicRightsAsync"/>).</summary>
-internal readonly record struct TopicRights(bool BoardStaff, bool GlobalStaff)
+internal readonly record struct TopicRights(bool Sticky, bool Announce, bool GlobalAnnounce)
 {
-    /// <summary>
-    /// posting.php checks <c>f_sticky</c>, <c>f_announce</c>, <c>f_announce_global</c>; phpBB's default roles give the first
-    /// two to the board's moderators and all three to administrators and global moderators ("Full access").
-    /// </summary>
+    /// <summary>posting.php: <c>f_sticky</c>, <c>f_announce</c>, <c>f_announce_global</c> for the topic's type.</summary>
     public bool Allows(int topicType) => topicType switch
     {
         PhpbbConstants.PostNormal => true,
-        PhpbbConstants.PostGlobal => GlobalStaff,
-        _ => GlobalStaff || BoardStaff,
+        PhpbbConstants.PostSticky => Sticky,
+        PhpbbConstants.PostAnnounce => Announce,
+        PhpbbConstants.PostGlobal => GlobalAnnounce,
+        _ => false,
     };
 }
 
 /// <summary>
 /// phpBB's own answers about a user, from its tables: bans (<c>user/session.php</c> <c>check_ban</c> on
-/// <c>phpbb_banlist</c>) and who moderates or administers (<c>phpbb_moderator_cache</c>, which phpBB keeps from its
-/// permissions; founders, <c>user_type</c> USER_FOUNDER; the special groups ADMINISTRATORS and GLOBAL_MODERATORS).
+/// <c>phpbb_banlist</c>) and what its permissions let the user do when posting (<see cref="PhpbbAcl"/>).
 /// </summary>
 internal sealed class PhpbbPermissions(ForumSession db)
 {
-    private const int UserFounder = 3;
-    private const int GroupSpecial = 3;
+    private readonly PhpbbAcl _acl = new(db);
 
     /// <summary>
     /// <c>check_ban</c> for a user: a ban on the user id or one whose email pattern (<c>*</c> wildcards, any case)
@@ -44,20 +41,17 @@ internal sealed class PhpbbPermissions(ForumSession db)
             """, ct, ("@id", userId), ("@now", now)) > 0;
     }
 
+    /// <summary>The topic types phpBB's permissions (<see cref="PhpbbAcl"/>) let the user give a topic in the forum.</summary>
     public async Task<TopicRights> TopicRightsAsync(uint userId, uint forumId, CancellationToken ct)
     {
-        var t = db.Tables;
-        var memberOf = $"SELECT ug.group_id FROM {t.PhpbbUserGroup} ug WHERE ug.user_id = u.user_id AND ug.user_pending = 0";
-        await using var read = db.Command($"""
-            SELECT u.user_type = {UserFounder} OR EXISTS (
-                     SELECT 1 FROM {t.PhpbbGroups} g WHERE g.group_type = {GroupSpecial} AND g.group_name IN ('ADMINISTRATORS', 'GLOBAL_MODERATORS')
-                       AND g.group_id IN ({memberOf})),
-                   EXISTS (SELECT 1 FROM {t.PhpbbModeratorCache} m WHERE m.forum_id = @forum
-                       AND (m.user_id = u.user_id OR (m.group_id <> 0 AND m.group_id IN ({memberOf}))))
-            FROM {t.PhpbbUsers} u WHERE u.user_id = @id
-            """, ("@id", userId), ("@forum", forumId));
-        await using var reader = await read.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return default;
-        return new TopicRights(BoardStaff: reader.Int32At(1) != 0, GlobalStaff: reader.Int32At(0) != 0);
+        var granted = await _acl.GrantedAsync(userId, forumId, ["f_sticky", "f_announce", "f_announce_global"], ct);
+        return new TopicRights(granted.Contains("f_sticky"), granted.Contains("f_announce"), granted.Contains("f_announce_global"));
     }
+
+    /// <summary>
+    /// submit_post: a post (or an edit) is approved at once when its author has <c>f_noapprove</c> or <c>m_approve</c>
+    /// in the forum; otherwise it waits in the moderation queue.
+    /// </summary>
+    public async Task<bool> PostsWithoutApprovalAsync(uint userId, uint forumId, CancellationToken ct) =>
+        (await _acl.GrantedAsync(userId, forumId, ["f_noapprove", "m_approve"], ct)).Count > 0;
 }

@@ -174,7 +174,7 @@ public sealed class HostileIngestProcessTests
     }
 
     [Fact]
-    public async Task Known_only_posting_refuses_strangers_and_honours_sticky_only_for_the_boards_moderators()
+    public async Task Known_only_posting_refuses_strangers_and_honours_sticky_only_with_phpbbs_f_sticky()
     {
         await using var h = await HostileFirehose.PrepareAsync();
         const string allowed = "did:plc:allowedallowedallowedall";
@@ -184,10 +184,14 @@ public sealed class HostileIngestProcessTests
         var t = h.Database.Tables;
         await h.Database.ExecuteAsync($"INSERT INTO {t.DidAccess} (did, access, reason, created_at) VALUES ('{allowed}', 'allow', '', 0)");
         var moderatorId = await h.LinkMemberAsync(moderator, "moddy");
-        await h.Database.ExecuteAsync($"""
-            INSERT INTO {t.PhpbbModeratorCache} (forum_id, user_id, username, group_id, group_name, display_on_index) VALUES ({h.ForumId}, {moderatorId}, 'moddy', 0, '', 1)
-            """);
-        await h.LinkMemberAsync(member, "member");
+        var memberId = await h.LinkMemberAsync(member, "member");
+        // phpBB's permissions: both are REGISTERED (f_noapprove in the forum); the board's moderator may make stickies there.
+        var acl = new PhpbbAclRows(h.Database);
+        var registered = await acl.GroupAsync("REGISTERED");
+        await acl.GroupGrantAsync(registered, h.ForumId, "f_noapprove", PhpbbAclRows.Yes);
+        await acl.JoinAsync(registered, moderatorId);
+        await acl.JoinAsync(registered, memberId);
+        await acl.UserGrantAsync(moderatorId, h.ForumId, "f_sticky", PhpbbAclRows.Yes);
         // A user the Firehose created earlier (no session): not known.
         await h.LinkMemberAsync(networkUser, "network", session: false);
 
@@ -202,7 +206,7 @@ public sealed class HostileIngestProcessTests
             SELECT tp.topic_title, tp.topic_type, tp.topic_visibility FROM {t.PhpbbTopics} tp ORDER BY tp.topic_id
             """);
         Assert.Equal(["topic 3", "topic 4", "topic 5", "topic 6"], topics.Select(r => (string)r["topic_title"]!));
-        // Allowed and linked DIDs are known: approved. Sticky only for the board's moderator; global not even for them.
+        // Allowed and linked DIDs are known: approved (the members through f_noapprove). Sticky only with f_sticky; global not even then.
         Assert.Equal([0L, 1L, 0L, 0L], topics.Select(r => (long)r["topic_type"]!));
         Assert.All(topics, r => Assert.Equal(1L, r["topic_visibility"]));
         Assert.Equal(2, await h.SkippedAsync(Outcomes.UnknownPoster, 2));
