@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -24,12 +25,28 @@ internal static class SqlLiteral
             case string text when text.Length == 0:
                 return sql.Append("''");
             case string text:
-                sql.Append("_utf8mb4 X'");
-                var bytes = Encoding.UTF8.GetBytes(text);
-                sql.Append(Convert.ToHexString(bytes));
-                return sql.Append('\'');
+                return AppendHex(sql, text);
             default:
                 throw new ArgumentException($"no SQL literal for a {value.GetType().Name}", nameof(value));
+        }
+    }
+
+    /// <summary>The hex literal of <paramref name="text"/>'s UTF-8, through pooled buffers (no string or array per value).</summary>
+    private static StringBuilder AppendHex(StringBuilder sql, string text)
+    {
+        var byteCount = Encoding.UTF8.GetByteCount(text);
+        var bytes = ArrayPool<byte>.Shared.Rent(byteCount);
+        var hex = ArrayPool<char>.Shared.Rent(2 * byteCount);
+        try
+        {
+            var utf8 = bytes.AsSpan(0, Encoding.UTF8.GetBytes(text, bytes));
+            if (!Convert.TryToHexString(utf8, hex, out var written)) throw new InvalidOperationException("hex buffer too small");
+            return sql.Append("_utf8mb4 X'").Append(hex, 0, written).Append('\'');
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(hex);
+            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 }
