@@ -57,7 +57,7 @@ internal static class QueueBench
         await using (var connection = new MySqlConnection(database.ConnectionString))
         {
             await connection.OpenAsync();
-            await Exec(connection, $"INSERT INTO {tables.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules) VALUES (1, 'General', '', '', '')");
+            await Exec(connection, $"INSERT INTO {tables.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules, forum_type) VALUES (1, 'General', '', '', '', 1)");
             await Exec(connection, $"INSERT INTO {tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (1, 'at://{ServiceSettings.ForumDid}/net.vza.forum.board/3kboardaaaaa2', 'bafyreiboard', 'general')");
             var userIds = new List<long>();
             for (var u = 0; u < 50; u++)

@@ -49,6 +49,9 @@ public static partial class Outcomes
     public const string Account = "account";
 
     public const string UnknownForum = "unknown_forum";
+
+    /// <summary>A post to a category's or link's board: phpBB holds posts only in FORUM_POST forums.</summary>
+    public const string NotAPostableForum = "not_a_postable_forum";
     public const string NoSubject = "no_subject";
     public const string InvalidRecord = "invalid_record";
     public const string OtherCollection = "other_collection";

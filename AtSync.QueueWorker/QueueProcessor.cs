@@ -103,7 +103,21 @@ public sealed partial class QueueProcessor(
                 ready.Add(row);
             }
         }
-        await WriteAllAsync(batch, context, ready, abort);
+        // A board whose parent's row is in this batch goes in a later wave than the parent, so it refers to the parent's new record.
+        var laterBoards = ready.Where(r => r.IsBoard).ToList();
+        ready.RemoveAll(r => r.IsBoard);
+        while (true)
+        {
+            var waiting = laterBoards.Select(r => r.LocalId ?? 0).ToHashSet();
+            var wave = laterBoards.Where(r => !(r.LocalId is { } id && context.Boards.Forums.TryGetValue(id, out var forum)
+                && forum.ParentId != id && waiting.Contains(forum.ParentId))).ToList();
+            if (wave.Count == 0) wave = laterBoards; // a cycle in phpBB's tree: no order helps
+            ready.AddRange(wave);
+            laterBoards = laterBoards.Except(wave).ToList();
+            await WriteAllAsync(batch, context, ready, abort);
+            ready.Clear();
+            if (laterBoards.Count == 0) break;
+        }
         if (afterRoots.Count > 0) await WriteAllAsync(batch, context, afterRoots, abort);
     }
 
@@ -118,13 +132,17 @@ public sealed partial class QueueProcessor(
             {
                 batch.PublishedNow[post] = new StrongRef(uri, cid);
             }
+            if (outcome is RowOutcome.Done { AtUri: { } boardUri, AtCid: { } boardCid } && row is { IsBoard: true, LocalId: { } forumId })
+            {
+                context.Boards.PublishedNow[forumId] = new StrongRef(boardUri, boardCid);
+            }
         });
     }
 
     private async Task<RowOutcome> PlanAndWriteAsync(Batch batch, PlanningContext context, QueueRow row, CancellationToken ct)
     {
         var session = ((SessionResult.Opened)batch.Sessions.For(row.UserDid)).Session;
-        var plan = row.IsBoard ? BoardPlanner.Plan(row, context.Boards, session.Did) : planner.Plan(row, context, session.Did, time.GetUtcNow());
+        var plan = row.IsBoard ? BoardPlanner.Plan(row, context.Boards, session.Did, time.GetUtcNow()) : planner.Plan(row, context, session.Did, time.GetUtcNow());
         switch (plan)
         {
             case RowPlan.Decided decided:

@@ -8,13 +8,18 @@ namespace AtSync.QueueWorker.Boards;
 
 /// <summary>
 /// Decides, without I/O, what a board row becomes. A row says "bring forum <c>local_id</c>'s board in step", whatever
-/// its operation: a FORUM_POST forum is written (put at its mapped record key, or created at the row's key when it
-/// has no record in the forum's repository yet), any other forum, or one that is gone, has its record deleted. So
-/// rows enqueued twice (a trigger and the reconcile) write the same record, never a second one.
+/// its operation: a forum of any type (category, forum, link) is written (put at its mapped record key, or created at
+/// the row's key when it has no record in the forum's repository yet) with its parent's strong ref as it is now; a
+/// forum that is gone has its record deleted. A forum whose parent has no record yet waits (deferred, no attempt used):
+/// parents are published first. So rows enqueued twice (a trigger and the reconcile) write the same record, never a
+/// second one.
 /// </summary>
 public static class BoardPlanner
 {
-    public static RowPlan Plan(QueueRow row, BoardContext context, string forumDid)
+    /// <summary>How long a board whose parent has no record yet waits before it is tried again.</summary>
+    public static readonly TimeSpan ParentWait = TimeSpan.FromSeconds(5);
+
+    public static RowPlan Plan(QueueRow row, BoardContext context, string forumDid, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(context);
@@ -22,7 +27,7 @@ public static class BoardPlanner
         context.Mappings.TryGetValue(forumId, out var mapping);
         var ownRkey = mapping is null ? null : RkeyIn(mapping.Uri, forumDid);
 
-        if (!context.Forums.TryGetValue(forumId, out var forum) || forum.Type != PhpbbConstants.ForumPost)
+        if (!context.Forums.TryGetValue(forumId, out var forum))
         {
             if (mapping is null) return new RowPlan.Decided(new RowOutcome.Skipped("the forum has no board record"));
             // A mapping to a record outside the forum's repository (mapped by hand): only the mapping goes.
@@ -30,18 +35,23 @@ public static class BoardPlanner
             return new RowPlan.Send(new PlannedWrite(QueueOperation.Delete, ownRkey, ReadOnlyMemory<byte>.Empty, false));
         }
 
+        StrongRef? parent = null;
+        if (forum.ParentId != 0 && (parent = context.CurrentRef(forum.ParentId)) is null)
+        {
+            return new RowPlan.Decided(new RowOutcome.Deferred("waiting for the parent board's record", now + ParentWait));
+        }
         BoardRecord record;
         try
         {
-            record = BoardRecordBuilder.Build(forum);
+            record = BoardRecordBuilder.Build(forum, parent);
         }
         catch (RecordBuildException ex)
         {
             return new RowPlan.Decided(new RowOutcome.DeadLetter("invalid record", ex.Message), "invalid_record");
         }
-        if (ownRkey is not null) return new RowPlan.Send(new PlannedWrite(QueueOperation.Update, ownRkey, record.Json, false, record.Slug));
+        if (ownRkey is not null) return new RowPlan.Send(new PlannedWrite(QueueOperation.Update, ownRkey, record.Json, false, record.Slug, parent?.Cid));
         if (row.Rkey.Length == 0) return new RowPlan.Decided(new RowOutcome.DeadLetter("invalid queue row", "a board create needs an rkey"));
-        return new RowPlan.Send(new PlannedWrite(QueueOperation.Create, row.Rkey, record.Json, false, record.Slug));
+        return new RowPlan.Send(new PlannedWrite(QueueOperation.Create, row.Rkey, record.Json, false, record.Slug, parent?.Cid));
     }
 
     private static string? RkeyIn(string uri, string did) =>

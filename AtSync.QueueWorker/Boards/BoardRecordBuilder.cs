@@ -13,10 +13,12 @@ public sealed record BoardRecord(byte[] Json, string Slug);
 
 /// <summary>
 /// Builds <c>net.vza.forum.board</c> records (schema in <c>lexicons/net.vza.forum.board.json</c>) from phpBB forums
-/// (<c>forum_type</c> FORUM_POST): <c>name</c> (phpBB stores it HTML-escaped; the record carries the text),
-/// <c>slug</c> (<see cref="Slug"/>), <c>description</c> and <c>rules</c> as BBCode, <c>boardType</c> <c>forum</c>, <c>order</c> (phpBB's
-/// nested-set <c>left_id</c>, which orders siblings as phpBB shows them) and <c>status</c>. Categories are not
-/// published, so no record has a <c>parent</c>. Texts longer than the lexicon allows are cut at a grapheme boundary.
+/// of every type: <c>name</c> (phpBB stores it HTML-escaped; the record carries the text),
+/// <c>slug</c> (<see cref="Slug"/>), <c>description</c> and <c>rules</c> as BBCode, <c>boardType</c> from <c>forum_type</c>
+/// (<c>category</c>, <c>forum</c>, <c>link</c>), <c>order</c> (phpBB's nested-set <c>left_id</c>, which orders siblings
+/// as phpBB shows them), <c>parent</c> (the parent board's strong ref; none for a top-level board), <c>linkUrl</c>
+/// (a link's <c>forum_link</c>, only when it is an absolute http(s) URI) and <c>status</c>. Texts longer than the
+/// lexicon allows are cut at a grapheme boundary.
 /// </summary>
 public static class BoardRecordBuilder
 {
@@ -27,10 +29,19 @@ public static class BoardRecordBuilder
     public const int MaxDescriptionGraphemes = 2000;
     public const int MaxRulesBytes = 10_000;
 
-    public static BoardRecord Build(PhpbbForum forum)
+    /// <summary>The longest <c>linkUrl</c> written (phpBB's column holds 255 characters).</summary>
+    public const int MaxLinkLength = 2048;
+
+    public static BoardRecord Build(PhpbbForum forum, StrongRef? parent = null)
     {
         ArgumentNullException.ThrowIfNull(forum);
-        if (forum.Type != PhpbbConstants.ForumPost) throw new RecordBuildException($"forum {forum.ForumId} is not a FORUM_POST forum");
+        var boardType = forum.Type switch
+        {
+            PhpbbConstants.ForumCategory => "category",
+            PhpbbConstants.ForumPost => "forum",
+            PhpbbConstants.ForumLink => "link",
+            _ => throw new RecordBuildException($"forum {forum.ForumId} has an unknown forum_type {forum.Type}"),
+        };
         var name = Fit(WebUtility.HtmlDecode(forum.Name).Trim(), MaxNameBytes, MaxNameGraphemes);
         if (name.Length == 0) name = $"Forum {forum.ForumId}";
         var slug = Slug(name, forum.ForumId);
@@ -45,13 +56,33 @@ public static class BoardRecordBuilder
             json.WriteString("name", name);
             json.WriteString("slug", slug);
             if (description.Length > 0) json.WriteString("description", description);
-            json.WriteString("boardType", "forum");
+            json.WriteString("boardType", boardType);
             json.WriteNumber("order", Math.Max(0, forum.LeftId));
+            if (parent is not null)
+            {
+                json.WriteStartObject("parent");
+                json.WriteString("uri", parent.Uri);
+                json.WriteString("cid", parent.Cid);
+                json.WriteEndObject();
+            }
+            if (forum.Type == PhpbbConstants.ForumLink && LinkUrl(forum.Link) is { } linkUrl) json.WriteString("linkUrl", linkUrl);
             if (rules.Length > 0) json.WriteString("rules", rules);
             json.WriteString("status", forum.Status == PhpbbConstants.ItemLocked ? "locked" : "open");
             json.WriteEndObject();
         }
         return new BoardRecord(buffer.ToArray(), slug);
+    }
+
+    /// <summary>
+    /// phpBB's <c>forum_link</c> (stored HTML-escaped) as an absolute http or https URI, or null when it is not one
+    /// (empty, relative, another scheme, whitespace or control characters, too long).
+    /// </summary>
+    public static string? LinkUrl(string forumLink)
+    {
+        var link = WebUtility.HtmlDecode(forumLink ?? "").Trim();
+        if (link.Length == 0 || link.Length > MaxLinkLength || link.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))) return null;
+        if (!Uri.TryCreate(link, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)) return null;
+        return uri.Host.Length == 0 ? null : link;
     }
 
     /// <summary>

@@ -87,7 +87,7 @@ public sealed class PdsWriter(PdsClients pds, RateBudget budget, RetrySchedule r
                     // the record with itself instead of creating a second one.
                     : await client.PutRecordAsync(new PutRecordInput { Repo = session.Did, Collection = row.Collection, Rkey = write.Rkey, Record = record },
                         session.AccessToken, ct);
-                outcome = new RowOutcome.Done(response.Value.Uri, response.Value.Cid, write.IsTopicStarter, write.Slug);
+                outcome = new RowOutcome.Done(response.Value.Uri, response.Value.Cid, write.IsTopicStarter, write.Slug, write.ParentCid);
             }
             success = true;
             return outcome;

@@ -14,10 +14,11 @@ public abstract record RowOutcome
     private RowOutcome() { }
 
     /// <summary>
-    /// Written: <c>atproto_posts</c> (a board: <c>atproto_forums</c>, with <paramref name="Slug"/>) gets the record's URI and
-    /// CID, or loses its row after a delete; the queue row is removed.
+    /// Written: <c>atproto_posts</c> (a board: <c>atproto_forums</c>, with <paramref name="Slug"/> and the
+    /// <paramref name="ParentCid"/> it refers to) gets the record's URI and CID, or loses its row after a delete; the
+    /// queue row is removed.
     /// </summary>
-    public sealed record Done(string? AtUri, string? AtCid, bool IsTopicStarter, string? Slug = null) : RowOutcome;
+    public sealed record Done(string? AtUri, string? AtCid, bool IsTopicStarter, string? Slug = null, string? ParentCid = null) : RowOutcome;
 
     /// <summary>Nothing to write (the post is gone, or a delete of a record never published); the queue row is removed.</summary>
     public sealed record Skipped(string Reason) : RowOutcome;
@@ -272,7 +273,10 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
         return applied.Count;
     }
 
-    /// <summary>Board rows written: <c>atproto_forums</c> maps the forum to its record (or forgets it after a delete).</summary>
+    /// <summary>
+    /// Board rows written: <c>atproto_forums</c> maps the forum to its record (or forgets it after a delete), and the
+    /// children of a rewritten board whose records refer to its old CID are enqueued to be rewritten.
+    /// </summary>
     private async Task FinishBoardsAsync(MySqlConnection connection, MySqlTransaction transaction,
         IReadOnlyList<(QueueRow Row, RowOutcome Outcome)> applied, CancellationToken cancellationToken)
     {
@@ -288,14 +292,22 @@ public sealed class QueueStore(MySqlDataSource dataSource, AtSyncTables tables, 
             else
             {
                 command.CommandText = $"""
-                    INSERT INTO {tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (@id, @uri, @cid, @slug)
-                    ON DUPLICATE KEY UPDATE at_uri = @uri, at_cid = @cid, slug = @slug
+                    INSERT INTO {tables.Forums} (forum_id, at_uri, at_cid, slug, parent_cid) VALUES (@id, @uri, @cid, @slug, @parent)
+                    ON DUPLICATE KEY UPDATE at_uri = @uri, at_cid = @cid, slug = @slug, parent_cid = @parent
                     """;
+                command.Parameters.AddWithValue("@parent", done.ParentCid);
                 command.Parameters.AddWithValue("@uri", done.AtUri);
                 command.Parameters.AddWithValue("@cid", done.AtCid ?? "");
                 command.Parameters.AddWithValue("@slug", done.Slug ?? "");
             }
             await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        foreach (var group in applied
+            .Where(r => r is { Row: { IsBoard: true, LocalId: not null }, Outcome: RowOutcome.Done { AtUri: not null } })
+            .GroupBy(r => r.Row.UserDid, StringComparer.Ordinal))
+        {
+            await Boards.BoardReconciler.EnqueueStaleChildrenAsync(connection, transaction, tables, group.Key,
+                group.Select(r => r.Row.LocalId!.Value).Distinct().ToList(), time.GetUtcNow().ToUnixTimeSeconds(), cancellationToken);
         }
     }
 

@@ -90,7 +90,7 @@ public sealed partial class ForumAccountService(
         try
         {
             var result = await reconciler.ReconcileAsync(login.Did, stoppingToken);
-            if (result.Creates + result.Deletes > 0) LogReconciled(result.Creates, result.Deletes);
+            if (result.Creates + result.Deletes + result.Rewrites > 0) LogReconciled(result.Creates, result.Deletes, result.Rewrites);
         }
         catch (Exception ex) when (ex is MySqlException || MySqlErrors.IsTransient(ex))
         {
@@ -107,8 +107,8 @@ public sealed partial class ForumAccountService(
     [LoggerMessage(Level = LogLevel.Error, Message = "The forum's DID {Did} is linked by a phpBB member in atproto_users; unlink it there so the forum account can keep its session")]
     private partial void LogLinkedByMember(string did);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Board reconcile enqueued {Creates} board records to publish and {Deletes} to delete")]
-    private partial void LogReconciled(int creates, int deletes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Board reconcile enqueued {Creates} board records to publish, {Deletes} to delete and {Rewrites} to rewrite for their parent's new CID")]
+    private partial void LogReconciled(int creates, int deletes, int rewrites);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The forum account service could not reach the database ({ExceptionType}); retrying")]
     private partial void LogDatabaseFailure(string exceptionType);

@@ -47,12 +47,16 @@ public sealed class ForumAccountProcessTests
         await worker.WaitForHealthyAsync(TimeSpan.FromSeconds(90));
         var signedInAt = DateTimeOffset.UtcNow;
 
-        // First start: the existing forum is published (the category is not).
+        // First start: the existing category and forum are published, the forum's record refers to the category's.
         var general = await WaitForMappingAsync(database, 2, worker);
         Assert.Equal(ServiceSettings.ForumDid, AtSync.AtProto.Syntax.AtUri.Parse(general.AtUri).Authority);
         Assert.Equal("General & chat", RecordField(pds, general.AtUri, "name"));
         Assert.Equal("Talk here", RecordField(pds, general.AtUri, "description"));
-        Assert.Null(await database.ScalarAsync<string?>($"SELECT at_uri FROM {t.Forums} WHERE forum_id = 1"));
+        Assert.Equal("forum", RecordField(pds, general.AtUri, "boardType"));
+        var category = await WaitForMappingAsync(database, 1, worker);
+        Assert.Equal("category", RecordField(pds, category.AtUri, "boardType"));
+        Assert.Equal((category.AtUri, category.AtCid), ParentOf(pds, general.AtUri));
+        Assert.Null(ParentOf(pds, category.AtUri));
 
         // A new board in phpBB appears as a board record and in atproto_forums.
         await database.ExecuteAsync($"""
@@ -63,6 +67,7 @@ public sealed class ForumAccountProcessTests
         Assert.Equal(pds.CidOf(announcements.AtUri), announcements.AtCid);
         Assert.Equal("Announcements", RecordField(pds, announcements.AtUri, "name"));
         Assert.Equal("announcements", announcements.Slug);
+        Assert.Equal((category.AtUri, category.AtCid), ParentOf(pds, announcements.AtUri));
 
         // A network post to the new board is applied by the Firehose.
         using var frames = ForumFrameFactory.Create();
@@ -70,12 +75,18 @@ public sealed class ForumAccountProcessTests
         var topic = frames.Post(500, Author, "3ktopicnetwork", new ForumPostRecord(
             "Hello from the network", "2026-12-01T12:00:00.000Z", new StrongRef(announcements.AtUri, announcements.AtCid), "Network topic", null, null, null),
             DateTimeOffset.UtcNow);
-        relay.Publish(500, topic.Frame);
+        // One to the category is refused: phpBB holds posts only in forums.
+        var toCategory = frames.Post(501, Author, "3ktopiccategory", new ForumPostRecord(
+            "Into the category", "2026-12-01T12:00:01.000Z", new StrongRef(category.AtUri, category.AtCid), "Category topic", null, null, null),
+            DateTimeOffset.UtcNow);
+        relay.Publish([(500, topic.Frame), (501, toCategory.Frame)]);
         await using (var firehose = await FirehoseHarness.StartAsync(database, relay.Url, signingKey: frames.SigningKey.PublicKey))
         {
-            await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 500);
-            Assert.Equal(0L, FirehoseHarness.Sum(firehose.Skipped));
+            await firehose.WaitForCursorAsync(FirehoseStreams.RepoService, 501);
+            Assert.Equal(1L, FirehoseHarness.Sum(firehose.Skipped));
+            Assert.Equal(1L, FirehoseHarness.Sum(firehose.Skipped, "reason", "not_a_postable_forum"));
         }
+        Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {t.PhpbbTopics} WHERE topic_title = 'Category topic'"));
         Assert.Equal(3L, await database.ScalarAsync<long>($"SELECT forum_id FROM {t.PhpbbTopics} WHERE topic_title = 'Network topic'"));
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT forum_topics_approved FROM {t.PhpbbForums} WHERE forum_id = 3"));
 
@@ -171,6 +182,14 @@ public sealed class ForumAccountProcessTests
         if (!pds.Records.TryGetValue(uri, out var json)) return null;
         using var record = JsonDocument.Parse(json);
         return record.RootElement.TryGetProperty(field, out var value) ? value.GetString() : null;
+    }
+
+    private static (string Uri, string Cid)? ParentOf(LoopbackPds pds, string uri)
+    {
+        using var record = JsonDocument.Parse(pds.Records[uri]);
+        return record.RootElement.TryGetProperty("parent", out var parent)
+            ? (parent.GetProperty("uri").GetString()!, parent.GetProperty("cid").GetString()!)
+            : null;
     }
 
     private static async Task<BoardHarness.Mapping?> MappingAsync(TestDatabase database, long forumId)

@@ -77,7 +77,7 @@ public sealed partial class QueueHarness : IAsyncDisposable
         await services.GetRequiredService<SchemaMigrator>().MigrateAsync(SchemaMigrations.All, CancellationToken.None);
 
         var harness = new QueueHarness(database, pds, time, services, keys, logs);
-        await harness.ExecuteAsync($"INSERT INTO {database.Tables.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules) VALUES (1, 'General', '', '', '')");
+        await harness.ExecuteAsync($"INSERT INTO {database.Tables.PhpbbForums} (forum_id, forum_name, forum_parents, forum_desc, forum_rules, forum_type) VALUES (1, 'General', '', '', '', 1)");
         await harness.ExecuteAsync($"INSERT INTO {database.Tables.Forums} (forum_id, at_uri, at_cid, slug) VALUES (1, '{ForumBoardUri}', '{ForumBoardCid}', 'general')");
         return harness;
     }

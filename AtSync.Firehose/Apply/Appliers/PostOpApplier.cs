@@ -116,11 +116,17 @@ internal sealed class PostOpApplier(
 
     private async Task CreateAsync(string did, string uri, string cid, ForumPostRecord record, long eventTime, long seq, CancellationToken ct)
     {
-        if (await boards.ForumIdAsync(record.Forum.Uri, ct) is not { } forumId)
+        if (await boards.ForumAsync(record.Forum.Uri, ct) is not { } board)
         {
             outcome.Skip(Outcomes.UnknownForum);
             return;
         }
+        if (!board.Postable)
+        {
+            outcome.Skip(Outcomes.NotAPostableForum);
+            return;
+        }
+        var forumId = board.ForumId;
         var admission = await policy.AdmitAsync(did, eventTime, ct);
         if (admission.Refusal is { } refusal)
         {

@@ -250,7 +250,7 @@ internal sealed class BulkPostWriter
             SELECT COUNT(*) FROM {t.RecordRevisions} WHERE at_uri IN ({uris});
             SELECT COUNT(*) FROM {t.Posts} WHERE at_uri IN ({uris});
             SELECT COUNT(*) FROM {t.ParkedPosts} WHERE at_uri IN ({uris}) OR root_uri IN ({starters});
-            SELECT af.at_uri, af.forum_id FROM {t.Forums} af JOIN {t.PhpbbForums} f ON f.forum_id = af.forum_id WHERE af.at_uri IN ({boards});
+            SELECT af.at_uri, af.forum_id FROM {t.Forums} af JOIN {t.PhpbbForums} f ON f.forum_id = af.forum_id WHERE af.at_uri IN ({boards}) AND f.forum_type = {PhpbbConstants.ForumPost};
             SELECT ap.at_uri, p.topic_id, tp.forum_id, tp.topic_visibility FROM {t.Posts} ap JOIN {t.PhpbbPosts} p ON p.post_id = ap.post_id
               JOIN {t.PhpbbTopics} tp ON tp.topic_id = p.topic_id WHERE ap.at_uri IN ({topics});
             SELECT @@auto_increment_increment;

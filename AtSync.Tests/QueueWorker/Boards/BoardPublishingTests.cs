@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AtSync.Tests.Infrastructure;
+using AtSync.QueueWorker.Boards;
 
 namespace AtSync.Tests.QueueWorker.Boards;
 
@@ -81,39 +82,149 @@ public sealed class BoardPublishingTests
     }
 
     [Fact]
-    public async Task Posting_in_a_forum_changes_counters_only_and_enqueues_no_board_row_categories_and_links_are_not_published()
+    public async Task Posting_in_a_forum_changes_counters_only_and_enqueues_no_board_row_and_a_type_change_rewrites_the_same_record()
     {
         await using var h = await BoardHarness.CreateAsync();
-        var category = await h.AddForumAsync("A category", type: 0);
-        var link = await h.AddForumAsync("A link", type: 2);
-        var forum = await h.AddForumAsync("Forum");
-        Assert.Equal(1L, await h.BoardRowsAsync());
+        var category = await h.AddForumAsync("A category", type: 0, leftId: 1);
+        var link = await h.AddForumAsync("A link", type: 2, leftId: 3);
+        var forum = await h.AddForumAsync("Forum", leftId: 5);
+        Assert.Equal(3L, await h.BoardRowsAsync());
         await h.DrainAsync();
+        Assert.Equal(0L, await h.BoardRowsAsync());
 
         // What phpBB updates on every post: counters and last-post columns.
         await h.ExecuteAsync($"""
             UPDATE {h.Tables.PhpbbForums} SET forum_posts_approved = forum_posts_approved + 1, forum_topics_approved = forum_topics_approved + 1,
                 forum_last_post_id = 5, forum_last_post_subject = 'x', forum_last_post_time = 1700000000 WHERE forum_id IN ({category}, {link}, {forum})
             """);
-        await h.ExecuteAsync($"UPDATE {h.Tables.PhpbbForums} SET forum_name = 'Renamed category' WHERE forum_id = {category}");
         Assert.Equal(0L, await h.BoardRowsAsync());
-        Assert.Null(await h.MappingAsync(category));
-        Assert.Null(await h.MappingAsync(link));
-        Assert.NotNull(await h.MappingAsync(forum));
+        Assert.Equal("category", Field(h, (await h.MappingAsync(category))!.AtUri, "boardType"));
+        Assert.Equal("link", Field(h, (await h.MappingAsync(link))!.AtUri, "boardType"));
 
-        // A forum turned into a category loses its record; turned back, it gets a new one.
+        // A forum turned into a category keeps its record, rewritten as a category; turned back, a forum again.
         var uri = (await h.MappingAsync(forum))!.AtUri;
         await h.ExecuteAsync($"UPDATE {h.Tables.PhpbbForums} SET forum_type = 0 WHERE forum_id = {forum}");
         await h.DrainAsync();
-        Assert.Null(await h.MappingAsync(forum));
-        Assert.False(h.Pds.Records.ContainsKey(uri));
+        Assert.Equal(uri, (await h.MappingAsync(forum))!.AtUri);
+        Assert.Equal("category", Field(h, uri, "boardType"));
         await h.ExecuteAsync($"UPDATE {h.Tables.PhpbbForums} SET forum_type = 1 WHERE forum_id = {forum}");
         await h.DrainAsync();
-        var again = await h.MappingAsync(forum);
-        Assert.NotNull(again);
-        Assert.NotEqual(uri, again.AtUri);
-        Assert.True(h.Pds.Records.ContainsKey(again.AtUri));
+        Assert.Equal(uri, (await h.MappingAsync(forum))!.AtUri);
+        Assert.Equal("forum", Field(h, uri, "boardType"));
+        Assert.Equal(1, h.Pds.CreatesByUri[uri]);
     }
+
+    [Fact]
+    public async Task A_category_with_two_forums_is_published_parent_first_and_a_rename_of_the_category_rewrites_its_childrens_strong_refs()
+    {
+        await using var h = await BoardHarness.CreateAsync();
+        var category = await h.AddForumAsync("Hobbies", type: 0, leftId: 1);
+        var chess = await h.AddForumAsync("Chess", leftId: 2, parentId: category);
+        var go = await h.AddForumAsync("Go", leftId: 4, parentId: category);
+        Assert.Equal(3L, await h.BoardRowsAsync());
+
+        // One batch: the category is written first, its forums in a second wave with its strong ref.
+        Assert.Equal(3, (await h.RunBatchAsync()).Done);
+        var parent = (await h.MappingAsync(category))!;
+        Assert.Equal(h.Pds.CidOf(parent.AtUri), parent.AtCid);
+        Assert.Null(parent.ParentCid);
+        Assert.Null(ParentOf(h, parent.AtUri));
+        var creates = h.Pds.Calls.Where(c => c.Nsid == "com.atproto.repo.createRecord" && c.Status == 200).Select(c => c.Rkey).ToList();
+        Assert.Equal(RkeyOf(parent.AtUri), creates[0]);
+        foreach (var child in new[] { chess, go })
+        {
+            var mapping = (await h.MappingAsync(child))!;
+            Assert.Equal((parent.AtUri, parent.AtCid), ParentOf(h, mapping.AtUri));
+            Assert.Equal(parent.AtCid, mapping.ParentCid);
+            Assert.Contains(RkeyOf(mapping.AtUri), creates.Skip(1));
+        }
+        Assert.Equal(new(0, 0, 0), await h.ReconcileAsync());
+
+        // A rename gives the category's record a new CID: its children are enqueued in the same step and rewritten.
+        await h.ExecuteAsync($"UPDATE {h.Tables.PhpbbForums} SET forum_name = 'Board games' WHERE forum_id = {category}");
+        Assert.Equal(1, (await h.RunBatchAsync()).Done);
+        var renamed = (await h.MappingAsync(category))!;
+        Assert.NotEqual(parent.AtCid, renamed.AtCid);
+        Assert.Equal([chess, go], (await h.QueueRowsAsync()).Select(r => r.LocalId!.Value).Order());
+        Assert.Equal(2, (await h.RunBatchAsync()).Done);
+        foreach (var child in new[] { chess, go })
+        {
+            var mapping = (await h.MappingAsync(child))!;
+            Assert.Equal((renamed.AtUri, renamed.AtCid), ParentOf(h, mapping.AtUri));
+            Assert.Equal(renamed.AtCid, mapping.ParentCid);
+            Assert.Equal(1, h.Pds.CreatesByUri[mapping.AtUri]);
+        }
+        Assert.Equal(0L, await h.BoardRowsAsync());
+
+        // A child whose record still refers to an older CID (a write that raced the rename) is found by the reconcile.
+        await h.ExecuteAsync($"UPDATE {h.Tables.Forums} SET parent_cid = '{parent.AtCid}' WHERE forum_id = {go}");
+        Assert.Equal(new(0, 0, 1), await h.ReconcileAsync());
+        await h.DrainAsync();
+        Assert.Equal(renamed.AtCid, (await h.MappingAsync(go))!.ParentCid);
+        Assert.Equal(new(0, 0, 0), await h.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task A_forum_whose_parent_has_no_record_yet_waits_for_it_without_using_an_attempt()
+    {
+        await using var h = await BoardHarness.CreateAsync();
+        var category = await h.AddForumAsync("Later category", type: 0, leftId: 1);
+        var forum = await h.AddForumAsync("Child", leftId: 2, parentId: category);
+        // The category's row is lost (e.g. made while nothing ran): the child waits, nothing is written.
+        await h.ExecuteAsync($"DELETE FROM {h.Tables.Queue} WHERE local_id = {category}");
+        var writes = h.Pds.Calls.Count;
+        Assert.Equal(1, (await h.RunBatchAsync()).Deferred);
+        var waiting = Assert.Single(await h.QueueRowsAsync());
+        Assert.Equal(("pending", 0), (waiting.Status, waiting.Attempts));
+        Assert.Contains("parent", waiting.LastError, StringComparison.Ordinal);
+        Assert.Equal(writes, h.Pds.Calls.Count);
+        Assert.Null(await h.MappingAsync(forum));
+
+        // The reconcile enqueues the category; once it is written the child follows with its strong ref.
+        Assert.Equal(new(1, 0, 0), await h.ReconcileAsync());
+        h.Time.Advance(BoardPlanner.ParentWait);
+        await h.DrainAsync();
+        var parent = (await h.MappingAsync(category))!;
+        Assert.Equal((parent.AtUri, parent.AtCid), ParentOf(h, (await h.MappingAsync(forum))!.AtUri));
+    }
+
+    [Fact]
+    public async Task A_link_board_carries_its_link_url_and_one_that_is_not_an_http_uri_is_left_out()
+    {
+        await using var h = await BoardHarness.CreateAsync();
+        var category = await h.AddForumAsync("Elsewhere", type: 0, leftId: 1);
+        var link = await h.AddForumAsync("Our wiki", type: 2, leftId: 2, parentId: category, link: "https://wiki.example.org/start?lang=en&amp;v=2");
+        var bad = await h.AddForumAsync("Odd link", type: 2, leftId: 4, parentId: category, link: "javascript:alert(1)");
+        await h.DrainAsync();
+        var uri = (await h.MappingAsync(link))!.AtUri;
+        Assert.Equal("link", Field(h, uri, "boardType"));
+        Assert.Equal("https://wiki.example.org/start?lang=en&v=2", Field(h, uri, "linkUrl"));
+        Assert.Equal(RkeyOf((await h.MappingAsync(category))!.AtUri), RkeyOf(ParentOf(h, uri)!.Value.Uri));
+        var badUri = (await h.MappingAsync(bad))!.AtUri;
+        Assert.Equal("link", Field(h, badUri, "boardType"));
+        Assert.Null(Field(h, badUri, "linkUrl"));
+
+        // Editing the link puts the same record with the new URL.
+        await h.ExecuteAsync($"UPDATE {h.Tables.PhpbbForums} SET forum_link = 'http://wiki.example.org/' WHERE forum_id = {link}");
+        await h.DrainAsync();
+        Assert.Equal("http://wiki.example.org/", Field(h, uri, "linkUrl"));
+    }
+
+    private static string? Field(QueueHarness h, string uri, string field)
+    {
+        using var record = JsonDocument.Parse(h.Pds.Records[uri]);
+        return record.RootElement.TryGetProperty(field, out var value) ? value.GetString() : null;
+    }
+
+    private static (string Uri, string Cid)? ParentOf(QueueHarness h, string uri)
+    {
+        using var record = JsonDocument.Parse(h.Pds.Records[uri]);
+        return record.RootElement.TryGetProperty("parent", out var parent)
+            ? (parent.GetProperty("uri").GetString()!, parent.GetProperty("cid").GetString()!)
+            : null;
+    }
+
+    private static string RkeyOf(string uri) => uri[(uri.LastIndexOf('/') + 1)..];
 
     [Fact]
     public async Task Existing_forums_are_published_by_the_reconcile_once_and_duplicate_rows_still_write_one_record()
@@ -129,7 +240,7 @@ public sealed class BoardPublishingTests
             await h.Get<AtSync.QueueWorker.Sessions.ForumAccountLogin>().SignInAsync(CancellationToken.None));
         await h.Get<AtSync.QueueWorker.Sessions.ForumAccountStore>().SaveAsync(signed.Session, h.Pds.BaseUri, CancellationToken.None);
 
-        // Forum 1 of the harness is a category mapped by hand (atsync boards map): left alone.
+        // Forum 1 of the harness is mapped by hand (atsync boards map): left alone.
         Assert.Equal(new(2, 0), await h.ReconcileAsync());
         Assert.Equal(new(0, 0), await h.ReconcileAsync());
         // A rename of the first forum adds a second row for it (trigger): the first row creates, the second puts.
