@@ -64,13 +64,13 @@ public sealed class RepoIsolationTests
             await WaitForCursorAsync(database, service, 5, TimeSpan.FromMinutes(2));
             // Alice's topic is in (at once, or from the releaser when a cold process on a loaded machine missed the key
             // deadline for its very first directory fetch).
-            await WaitUntilAsync(async () => (await PostTextsAsync(database)).Contains("text of Open topic"), service, TimeSpan.FromSeconds(30));
+            await service.WaitUntilAsync(async () => (await PostTextsAsync(database)).Contains("text of Open topic"), TimeSpan.FromSeconds(30));
 
             // Another author's post, while all three hosts are still broken: committed within a batch interval of its arrival.
             var sent = Stopwatch.StartNew();
             relay.Publish(6, frames.Post(6, Bob, "3kreply00005", Reply(root, "Bob is not held"), T0.AddSeconds(5)).Frame);
             await WaitForCursorAsync(database, service, 6, TimeSpan.FromSeconds(30));
-            await WaitUntilAsync(async () => (await PostTextsAsync(database)).Count >= 2, service, TimeSpan.FromSeconds(30));
+            await service.WaitUntilAsync(async () => (await PostTextsAsync(database)).Count >= 2, TimeSpan.FromSeconds(30));
             var bobCommitted = sent.Elapsed;
             Assert.Equal(["text of Open topic", "Bob is not held"], await PostTextsAsync(database));
             Assert.True(bobCommitted < TimeSpan.FromSeconds(10), $"Bob's post took {bobCommitted.TotalMilliseconds:0} ms");
@@ -89,7 +89,7 @@ public sealed class RepoIsolationTests
 
             foreach (var host in new[] { hang, fail, tls }) host.Behavior = DidWebBehavior.Serve;
 
-            await WaitUntilAsync(async () => (await PostTextsAsync(database)).Count == 6, service, TimeSpan.FromSeconds(90));
+            await service.WaitUntilAsync(async () => (await PostTextsAsync(database)).Count == 6, TimeSpan.FromSeconds(90));
             var texts = await PostTextsAsync(database);
             Assert.Equal(["text of Open topic", "Bob is not held"], texts.Take(2));
             Assert.Equal(["from the broken TLS host", "from the failing host", "from the hanging host", "hanging host, second"], texts.Skip(2).Order(StringComparer.Ordinal));
@@ -211,17 +211,6 @@ public sealed class RepoIsolationTests
     }
 
     private static async Task WaitForCursorAsync(TestDatabase database, ServiceProcess service, long seq, TimeSpan timeout) =>
-        await WaitUntilAsync(async () => await CursorAsync(database) >= seq, service, timeout);
+        await service.WaitUntilAsync(async () => await CursorAsync(database) >= seq, timeout);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ServiceProcess service, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            if (service.HasExited) throw new InvalidOperationException($"the service exited with {service.ExitCode}:\n{service.Output}");
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"condition not met in {timeout}:\n{service.Output}");
-    }
 }

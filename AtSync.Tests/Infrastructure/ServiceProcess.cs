@@ -51,6 +51,20 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _lines);
 
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds; fails at once, with the output, if the
+    /// process exits, and with the output after <paramref name="timeout"/>.</summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            if (HasExited) throw new InvalidOperationException($"the service exited with {ExitCode}:\n{Output}");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"condition not met in {timeout}:\n{Output}");
+    }
+
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string?> environment, int? port = null)
     {
         var assembly = RepositoryPaths.ServiceAssembly(project);

@@ -80,7 +80,7 @@ public sealed class JetstreamParkingTests : IAsyncLifetime
         {
             await _jetstream.WaitForSubscriptionAsync(subscriptions, TimeSpan.FromMinutes(2));
             Publish(a1, b1, a2);
-            await WaitUntilAsync(async () => await CursorAsync(database) >= a2.TimeUs, service, TimeSpan.FromSeconds(60));
+            await service.WaitUntilAsync(async () => await CursorAsync(database) >= a2.TimeUs, TimeSpan.FromSeconds(60));
             // The cursor moved past Alice's events; Bob's topic is in; Alice's wait, durably, in their order.
             Assert.Equal(["Bob one"], await TitlesAsync(database));
             Assert.Equal(("parked", RejectionReasons.PdsUnavailable), await RepoAsync(database, Alice));
@@ -102,15 +102,15 @@ public sealed class JetstreamParkingTests : IAsyncLifetime
         {
             await _jetstream.WaitForSubscriptionAsync(subscriptions, TimeSpan.FromMinutes(2));
             Publish(a3, b2);
-            await WaitUntilAsync(async () => await CursorAsync(database) >= b2.TimeUs, service, TimeSpan.FromSeconds(60));
+            await service.WaitUntilAsync(async () => await CursorAsync(database) >= b2.TimeUs, TimeSpan.FromSeconds(60));
             Assert.Equal(["Bob one", "Bob two"], await TitlesAsync(database));
             Assert.Equal([a1.TimeUs, a2.TimeUs, a3.TimeUs], (await HeldAsync(database, Alice)).Select(h => h.Seq));
             Assert.Equal("parked", (await RepoAsync(database, Alice))?.Status);
 
             // Her PDS answers: her events are proven and applied after Bob's, in her order, each once.
             _pds.Faults.Clear();
-            await WaitUntilAsync(async () => (await TitlesAsync(database)).Count == 5, service, TimeSpan.FromSeconds(60));
-            await WaitUntilAsync(async () => (await HeldAsync(database, Alice)).Count == 0, service, TimeSpan.FromSeconds(30));
+            await service.WaitUntilAsync(async () => (await TitlesAsync(database)).Count == 5, TimeSpan.FromSeconds(60));
+            await service.WaitUntilAsync(async () => (await HeldAsync(database, Alice)).Count == 0, TimeSpan.FromSeconds(30));
             Assert.Equal(["Bob one", "Bob two", "Alice one", "Alice two", "Alice three"], await TitlesAsync(database));
             Assert.Equal(("active", ""), await RepoAsync(database, Alice));
             Assert.Equal(5L, await database.ScalarAsync<long>($"SELECT COUNT(*) FROM {database.Tables.PhpbbPosts}"));
@@ -288,15 +288,4 @@ public sealed class JetstreamParkingTests : IAsyncLifetime
         return titles;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ServiceProcess service, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            if (service.HasExited) throw new InvalidOperationException($"the service exited with {service.ExitCode}:\n{service.Output}");
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"condition not met in {timeout}:\n{service.Output}");
-    }
 }
