@@ -79,7 +79,12 @@ public sealed partial class LiveComposeDeploymentTests
         (await deployment.ComposeAsync(["up", "--detach", "--pull", "never"], TimeSpan.FromMinutes(3))).EnsureSuccess();
         await deployment.WaitForHealthAsync(ComposeDeployment.Services, "healthy", TimeSpan.FromMinutes(3));
         _figures.Seconds("`up -d` after the streaming `down` → all healthy", up.Elapsed.TotalSeconds, 120);
-        await DeploymentDatabase.WaitForCursorAsync(db, tables, FirehoseStreams.RepoService, topics[^1].Seq, TimeSpan.FromSeconds(120));
+        // What is asserted is that the rest is applied exactly once, not how fast: the catch-up (5,700 topics) shares
+        // two cores with whatever else the suite runs at that moment (the AppHost tests under DCP), so it is given time
+        // and its duration is reported.
+        var catchUp = Stopwatch.StartNew();
+        await DeploymentDatabase.WaitForCursorAsync(db, tables, FirehoseStreams.RepoService, topics[^1].Seq, TimeSpan.FromSeconds(360));
+        _figures.Seconds("after `up`: the Firehose applied the rest of the stream", catchUp.Elapsed.TotalSeconds, 360);
         var resumed = relay.Cursors[^1];
         _figures.Check("after `up`: the Firehose asked the relay for cursor", resumed ?? "none", $"= {saved}", resumed == saved.ToString(CultureInfo.InvariantCulture));
         var final = await PresentUrisAsync(db, tables, topics.Select(t => t.Uri));
