@@ -82,20 +82,22 @@ public sealed class MonitoringModelTests
     [Fact]
     public async Task Before_Prometheus_starts_the_AppHost_writes_where_the_services_listen_as_scrape_targets()
     {
+        // The model only: the event is published on the builder's eventing (the one the built application uses), so no
+        // application is built and no orchestrator is waited for on disposal (a built, never-started application waits
+        // for DCP's cleanup until its dispose timeout).
         await using var builder = await AppHostFactory.RunModeAsync(Settings("true"));
-        await using var app = await builder.BuildAsync();
-        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
         var ports = new Dictionary<string, int> { ["firehose"] = 45071, ["queueworker"] = 45072 };
         foreach (var (name, port) in ports)
         {
-            var endpoint = model.Resources.Single(r => r.Name == name).Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+            var endpoint = builder.Resources.Single(r => r.Name == name).Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
             endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", port);
         }
-        var prometheus = model.Resources.Single(r => r.Name == "prometheus");
+        var prometheus = builder.Resources.Single(r => r.Name == "prometheus");
         var targets = prometheus.Annotations.OfType<ContainerMountAnnotation>().Single(m => m.Target == "/etc/prometheus/targets").Source!;
         foreach (var file in Directory.GetFiles(targets)) File.Delete(file);
 
-        await app.Services.GetRequiredService<IDistributedApplicationEventing>().PublishAsync(new BeforeResourceStartedEvent(prometheus, app.Services));
+        await using var services = new ServiceCollection().BuildServiceProvider();
+        await builder.Eventing.PublishAsync(new BeforeResourceStartedEvent(prometheus, services));
 
         // One file per job of ops/prometheus/prometheus.yml; promtool accepts the configuration with these targets.
         Assert.Equal(["cadvisor.yml", "firehose.yml", "mysqld.yml", "queueworker.yml"], Directory.GetFiles(targets).Select(Path.GetFileName).Order(StringComparer.Ordinal));
