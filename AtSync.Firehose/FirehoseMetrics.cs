@@ -16,6 +16,7 @@ public sealed class FirehoseMetrics : IDisposable
     public const string SkippedName = "atsync.firehose.skipped";
     public const string DecodeErrorsName = "atsync.firehose.decode_errors";
     public const string ReconnectsName = "atsync.firehose.reconnects";
+    public const string SourceFailuresName = "atsync.firehose.source_failures";
     public const string LagName = "atsync.firehose.lag";
     public const string CursorStalenessName = "atsync.firehose.cursor_staleness";
     public const string BatchCommitName = "atsync.firehose.batch_commit_latency";
@@ -34,6 +35,7 @@ public sealed class FirehoseMetrics : IDisposable
     private readonly Counter<long> _skipped;
     private readonly Counter<long> _decodeErrors;
     private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _sourceFailures;
     private readonly Counter<long> _labels;
     private readonly Counter<long> _handleChecks;
     private readonly Counter<long> _rejected;
@@ -55,6 +57,7 @@ public sealed class FirehoseMetrics : IDisposable
         _skipped = _meter.CreateCounter<long>(SkippedName, "{item}", "Events or forum operations not applied, by reason");
         _decodeErrors = _meter.CreateCounter<long>(DecodeErrorsName, "{frame}", "Frames that could not be decoded");
         _reconnects = _meter.CreateCounter<long>(ReconnectsName, "{reconnect}", "Stream reconnect attempts, by stream");
+        _sourceFailures = _meter.CreateCounter<long>(SourceFailuresName, "{failure}", "Stream sources that failed (not a disconnect) and were started again, by stream");
         _labels = _meter.CreateCounter<long>(LabelsName, "{label}", "Labels received, by outcome");
         _handleChecks = _meter.CreateCounter<long>(HandleChecksName, "{check}", "Handles checked both ways, by result (verified, not_resolving_back, none, unavailable)");
         _rejected = _meter.CreateCounter<long>(CommitsRejectedName, "{commit}", "Forum commits refused by verification (repository marked desynchronized), by reason");
@@ -75,6 +78,8 @@ public sealed class FirehoseMetrics : IDisposable
     public void Skipped(string reason, long count = 1) => _skipped.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
     public void DecodeError(string stream) => _decodeErrors.Add(1, new KeyValuePair<string, object?>("stream", stream));
+
+    public void SourceFailure(string stream) => _sourceFailures.Add(1, new KeyValuePair<string, object?>("stream", stream));
 
     public void Reconnect(string stream) => _reconnects.Add(1, new KeyValuePair<string, object?>("stream", stream));
 

@@ -21,9 +21,20 @@ public sealed class FirehoseOptions
     [Range(1, 100_000)]
     public int ChannelCapacity { get; set; } = 2048;
 
+    /// <summary>
+    /// Bytes of frames buffered between the socket and the database writer, at most (with <see cref="ChannelCapacity"/>):
+    /// memory stays bounded however large the frames are. A single larger frame still passes, alone.
+    /// </summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long ChannelMaxBytes { get; set; } = 48L * 1024 * 1024;
+
     /// <summary>Events per database transaction, at most.</summary>
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Frame bytes of the forum events one transaction holds, at most (with <see cref="BatchSize"/>).</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long BatchMaxBytes { get; set; } = 24L * 1024 * 1024;
 
     /// <summary>How long a batch may wait for more events before it is committed.</summary>
     public TimeSpan BatchMaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);

@@ -4,6 +4,7 @@ using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest;
 using AtSync.Firehose.Verify;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Processing;
@@ -66,26 +67,9 @@ public sealed partial class StreamProcessor(
         metrics.TrackCursor(service, () => state.CursorSavedAt is { } saved ? (time.GetUtcNow() - saved).TotalSeconds : null);
         LogStarting(service, source.Kind, stored?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (first run: live position)");
 
-        var channel = FrameChannel.Create(options.ChannelCapacity);
+        var channel = FrameChannel.Create(options.ChannelCapacity, options.ChannelMaxBytes);
         using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var producer = Task.Run(async () =>
-        {
-            try
-            {
-                await source.RunAsync(channel.Writer, () => Processed < 0 ? null : Processed, sourceStop.Token);
-                channel.Writer.TryComplete();
-            }
-            catch (OperationCanceledException) when (sourceStop.IsCancellationRequested)
-            {
-                channel.Writer.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                LogSourceFailed(ex, service, source.Kind);
-                state.ReportProblem($"{source.Kind} source failed ({ex.GetType().Name})");
-                channel.Writer.TryComplete();
-            }
-        }, CancellationToken.None);
+        var producer = Task.Run(() => ProduceAsync(channel, sourceStop.Token), CancellationToken.None);
 
         var batch = new Batch();
         try
@@ -100,7 +84,8 @@ public sealed partial class StreamProcessor(
                     {
                         Accept(frame, batch);
                     }
-                    if (batch.Frames >= options.BatchSize || (batch.Frames > 0 && time.GetElapsedTime(batch.StartedTimestamp) >= options.BatchMaxDelay))
+                    if (batch.Frames >= options.BatchSize || batch.Bytes >= options.BatchMaxBytes
+                        || (batch.Frames > 0 && time.GetElapsedTime(batch.StartedTimestamp) >= options.BatchMaxDelay))
                     {
                         await FlushAsync(batch, stoppingToken);
                     }
@@ -133,6 +118,53 @@ public sealed partial class StreamProcessor(
                     LogFinalFlushAbandoned(service, batch.Frames);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs the source until it ends or the stream stops. A source that fails (a bug, or memory exhausted) is started
+    /// again after a backoff, from the cursor of what was accepted: the stream never ends silently while the service
+    /// looks alive. Meanwhile the stream reports the failure (health: disconnected).
+    /// </summary>
+    private async Task ProduceAsync(FrameChannel channel, CancellationToken ct)
+    {
+        var backoff = new Backoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay, jitter: 0.5);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await source.RunAsync(channel.Writer, () => Processed < 0 ? null : Processed, ct);
+                    return;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (ChannelClosedException)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    var problem = $"{source.Kind} source failed ({ex.GetType().Name})";
+                    var delay = backoff.Next();
+                    LogSourceFailed(ex, service, source.Kind, delay.TotalSeconds);
+                    metrics.SourceFailure(service);
+                    // Health: a live stream shows it as disconnected until the source connects again; a replay keeps it.
+                    if (state.IsReplay) state.ReportProblem(problem);
+                    else state.MarkDisconnected(problem);
+                    await Task.Delay(delay, time, ct);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            channel.Writer.TryComplete();
         }
     }
 
@@ -183,7 +215,11 @@ public sealed partial class StreamProcessor(
             case CommitEvent commit:
                 if (commit.OtherOps > 0) metrics.Skipped("not_forum", commit.OtherOps);
                 metrics.Lag(time.GetUtcNow() - commit.Time);
-                if (commit.ForumOps.Count > 0) batch.Events.Add(commit);
+                if (commit.ForumOps.Count > 0)
+                {
+                    batch.Events.Add(commit);
+                    batch.Bytes += frame.Length;
+                }
                 break;
             case IdentityEvent identity:
                 metrics.Lag(time.GetUtcNow() - identity.Time);
@@ -285,6 +321,10 @@ public sealed partial class StreamProcessor(
         public List<StreamEvent> Events { get; } = [];
         public List<long> FrameTimestamps { get; } = [];
         public int Frames { get; set; }
+
+        /// <summary>Frame bytes of the events kept (what the decoded events hold on to until the commit).</summary>
+        public long Bytes { get; set; }
+
         public long Cursor { get; set; }
         public long StartedTimestamp { get; set; }
 
@@ -293,6 +333,7 @@ public sealed partial class StreamProcessor(
             Events.Clear();
             FrameTimestamps.Clear();
             Frames = 0;
+            Bytes = 0;
         }
     }
 
@@ -302,8 +343,8 @@ public sealed partial class StreamProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Stream {Service}: source ended; everything up to seq {Seq} is committed")]
     private partial void LogSourceEnded(string service, long seq);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Stream {Service}: the {Source} source failed")]
-    private partial void LogSourceFailed(Exception exception, string service, string source);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream {Service}: the {Source} source failed; started again in {DelaySeconds:0.#} s from the last accepted event")]
+    private partial void LogSourceFailed(Exception exception, string service, string source, double delaySeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Service}: undecodable frame of {Length} bytes skipped: {Reason}")]
     private partial void LogDecodeFailed(string service, int length, string reason);

@@ -83,7 +83,15 @@ public sealed partial class LiveComposeDeploymentTests
         // two cores with whatever else the suite runs at that moment (the AppHost tests under DCP), so it is given time
         // and its duration is reported.
         var catchUp = Stopwatch.StartNew();
-        await DeploymentDatabase.WaitForCursorAsync(db, tables, FirehoseStreams.RepoService, topics[^1].Seq, TimeSpan.FromSeconds(360));
+        try
+        {
+            await DeploymentDatabase.WaitForCursorAsync(db, tables, FirehoseStreams.RepoService, topics[^1].Seq, TimeSpan.FromSeconds(360));
+        }
+        catch (TimeoutException)
+        {
+            await LogFirehoseStateAsync(deployment, relay);
+            throw;
+        }
         _figures.Seconds("after `up`: the Firehose applied the rest of the stream", catchUp.Elapsed.TotalSeconds, 360);
         var resumed = relay.Cursors[^1];
         _figures.Check("after `up`: the Firehose asked the relay for cursor", resumed ?? "none", $"= {saved}", resumed == saved.ToString(CultureInfo.InvariantCulture));
@@ -91,6 +99,24 @@ public sealed partial class LiveComposeDeploymentTests
         _figures.Count("streamed topics in the database after resuming", final.Count, FinalTopics);
         var duplicates = await DeploymentDatabase.CountAsync(db, $"SELECT COUNT(*) FROM (SELECT at_uri FROM {tables.Posts} WHERE at_uri IS NOT NULL GROUP BY at_uri HAVING COUNT(*) > 1) d");
         _figures.Count("AT-URIs stored twice after resuming", duplicates, 0);
+    }
+
+    /// <summary>What the Firehose says about itself when it fell behind: its log's tail, its metrics, the relay's view.</summary>
+    private async Task LogFirehoseStateAsync(ComposeDeployment deployment, LoopbackRelay relay)
+    {
+        Log($"relay: {relay.Connections} connections, cursors asked: {string.Join(", ", relay.Cursors.TakeLast(10).Select(c => c ?? "none"))}");
+        try
+        {
+            var log = (await deployment.ComposeAsync(["logs", "--no-color", "--no-log-prefix", "--tail", "150", "firehose"], TimeSpan.FromSeconds(30))).Output;
+            Log("firehose log (last 150 lines):\n" + StripAnsi(log));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var metrics = await http.GetStringAsync($"http://127.0.0.1:{deployment.Local.FirehosePort}/metrics");
+            Log("firehose metrics (atsync_*):\n" + string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("atsync_", StringComparison.Ordinal))));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or InvalidOperationException)
+        {
+            Log($"firehose state unavailable: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private static async Task<HashSet<string>> PresentUrisAsync(string db, AtSyncTables tables, IEnumerable<string> uris)
