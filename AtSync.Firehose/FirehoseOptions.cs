@@ -99,6 +99,18 @@ public sealed class FirehoseOptions
     /// <summary>…or once its oldest held commit is this old.</summary>
     public TimeSpan ParkedMaxAge { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Commits one repository may have waiting (parked, behind an import, desynchronized); past it a commit is dropped,
+    /// counted as <c>held_over_limit</c>, and the repository is desynchronized, so an import repairs it: an author whose
+    /// key never resolves cannot fill the database.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxHeldPerRepo { get; set; } = 1000;
+
+    /// <summary>Frame bytes one release reads at most (with 500 frames): releasing never loads more than this at once.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long ReleaseMaxBytes { get; set; } = 24L * 1024 * 1024;
+
     /// <summary>How often the releaser looks for parked repositories that are due and active ones with held commits.</summary>
     public TimeSpan ReleasePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

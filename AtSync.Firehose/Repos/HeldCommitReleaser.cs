@@ -70,7 +70,7 @@ public sealed partial class HeldCommitReleaser(
     private async Task ReleaseAsync(string did, CancellationToken ct)
     {
         if (await store.GetAsync(did, ct) is not { } state || state.Status is not (RepoStatus.Parked or RepoStatus.Active)) return;
-        var held = await store.HeldAsync(did, FramesPerRelease, ct);
+        var held = await store.HeldAsync(did, FramesPerRelease, options.Value.ReleaseMaxBytes, ct);
         if (held.Count == 0)
         {
             if (state.Status == RepoStatus.Parked)

@@ -70,14 +70,22 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
     }
 
     /// <summary>The frames held for <paramref name="did"/>, in seq order (at most <paramref name="limit"/>).</summary>
-    public async Task<List<HeldFrame>> HeldAsync(string did, int limit, CancellationToken ct)
+    /// <summary>
+    /// The oldest held frames of <paramref name="did"/>, in seq order: at most <paramref name="limit"/> of them and, after
+    /// the first, no more than <paramref name="maxBytes"/> of frame bytes (the running total is the server's).
+    /// </summary>
+    public async Task<List<HeldFrame>> HeldAsync(string did, int limit, long maxBytes, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var command = new MySqlCommand($"""
-            SELECT did, seq, stream, frame, held_at, format FROM {tables.HeldCommits} WHERE did = @did ORDER BY seq LIMIT @limit
+            SELECT did, seq, stream, frame, held_at, format FROM (
+              SELECT did, seq, stream, frame, held_at, format, SUM(LENGTH(frame)) OVER (ORDER BY seq) - LENGTH(frame) AS before_bytes
+              FROM {tables.HeldCommits} WHERE did = @did ORDER BY seq LIMIT @limit) h
+            WHERE before_bytes < @maxBytes ORDER BY seq
             """, connection);
         command.Parameters.AddWithValue("@did", did);
         command.Parameters.AddWithValue("@limit", limit);
+        command.Parameters.AddWithValue("@maxBytes", maxBytes);
         var frames = new List<HeldFrame>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -107,6 +107,16 @@ public sealed class RepoWrites
         SetStatus(did, RepoStatus.Desynchronized, reason);
     }
 
+    /// <summary>
+    /// A frame that would pass the repository's bound of held commits: not kept, counted under <paramref name="reason"/>;
+    /// the first one desynchronizes the repository with that reason (an import repairs it).
+    /// </summary>
+    public void DropOverLimit(string did, string reason, bool first)
+    {
+        Dropped[reason] = Dropped.GetValueOrDefault(reason) + 1;
+        if (first) SetStatus(did, RepoStatus.Desynchronized, reason);
+    }
+
     /// <summary>Runs every change, in the order decided, inside <paramref name="transaction"/>.</summary>
     public async Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, AtSyncTables tables, long now, CancellationToken ct)
     {

@@ -18,6 +18,9 @@ public static class RejectionReasons
     /// <summary>Held Jetstream events dropped after the retry bounds (attempts or age).</summary>
     public const string GaveUpPdsUnavailable = "gave_up_pds_unavailable";
 
+    /// <summary>A commit that would pass its repository's bound of held commits (<c>Firehose__MaxHeldPerRepo</c>): dropped, the repository desynchronized.</summary>
+    public const string HeldOverLimit = "held_over_limit";
+
     public static string Of(CommitRejection rejection)
     {
         var name = rejection.ToString();

@@ -186,6 +186,16 @@ internal sealed class RepoGate(
         {
             return;
         }
+        var walk = WalkOf(did);
+        if (walk.HeldCount >= options.MaxHeldPerRepo)
+        {
+            // Bounded per repository: the rest is left to an import, which reflects whatever was genuine.
+            writes.DropOverLimit(did, RejectionReasons.HeldOverLimit, first: !walk.OverLimit);
+            walk.OverLimit = true;
+            walk.Close(RepoStatus.Desynchronized);
+            return;
+        }
+        walk.HeldCount++;
         writes.Hold(did, seq, stream, frame, reason);
     }
 
@@ -214,6 +224,7 @@ internal sealed class RepoGate(
         walk = new Walk(state.Rev, state.DataCid, state.Seq, releasing || state.IsOpen, state.Status, state.HasHeld)
         {
             FromImport = state.Reason == RepoStatusSql.ImportedReason,
+            HeldCount = state.HeldCount,
         };
         _walks[did] = walk;
         return walk;
@@ -228,6 +239,12 @@ internal sealed class RepoGate(
 
         /// <summary>The stored rev was set by an import and no live commit has followed it yet.</summary>
         public bool FromImport { get; set; }
+
+        /// <summary>Frames of the repository held in the database, counting those this batch holds.</summary>
+        public int HeldCount { get; set; }
+
+        /// <summary>A frame of this batch was already dropped over <see cref="FirehoseOptions.MaxHeldPerRepo"/>.</summary>
+        public bool OverLimit { get; set; }
 
         public bool Open { get; private set; } = open;
         public RepoStatus Status { get; private set; } = status;
