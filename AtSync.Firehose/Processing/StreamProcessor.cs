@@ -1,10 +1,10 @@
+using System.Threading.Channels;
 using AtSync.Core.Resilience;
 using AtSync.Core.Storage;
 using AtSync.Firehose.Apply;
 using AtSync.Firehose.Events;
 using AtSync.Firehose.Ingest;
 using AtSync.Firehose.Verify;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace AtSync.Firehose.Processing;

@@ -69,7 +69,6 @@ public sealed class RepoStateStore(MySqlDataSource dataSource, AtSyncTables tabl
         return dids;
     }
 
-    /// <summary>The frames held for <paramref name="did"/>, in seq order (at most <paramref name="limit"/>).</summary>
     /// <summary>
     /// The oldest held frames of <paramref name="did"/>, in seq order: at most <paramref name="limit"/> of them and, after
     /// the first, no more than <paramref name="maxBytes"/> of frame bytes (the running total is the server's).

@@ -24,7 +24,10 @@ public sealed class SourceRestartTests
     private const string Author = "did:plc:restartauthoraaaaaaaaaa";
     private static readonly string BoardUri = $"at://{FirehoseHarness.ForumDid}/net.vza.forum.board/3kboardgeneral";
 
-    /// <summary>Serves the frames after the resume cursor; the first run throws after <paramref name="failAfter"/> frames.</summary>
+    /// <summary>
+    /// Serves the frames after the resume cursor; the first run throws after <paramref name="failAfter"/> frames, once
+    /// they were accepted.
+    /// </summary>
     private sealed class FailingOnceSource(IReadOnlyList<(long Seq, byte[] Frame)> frames, int failAfter) : IFrameSource
     {
         public List<long?> Resumes { get; } = [];
@@ -38,7 +41,12 @@ public sealed class SourceRestartTests
             var sent = 0;
             foreach (var (seq, frame) in frames.Where(f => cursor is null || f.Seq > cursor))
             {
-                if (Resumes.Count == 1 && sent == failAfter) throw new OutOfMemoryException("simulated");
+                if (Resumes.Count == 1 && sent == failAfter)
+                {
+                    // Fails once the processor has accepted what was sent, so the restart's cursor is known.
+                    while (resumeCursor() != frames[failAfter - 1].Seq) await Task.Delay(10, cancellationToken);
+                    throw new OutOfMemoryException("simulated");
+                }
                 await output.WriteAsync(ReceivedFrame.Copy(frame, 0), cancellationToken);
                 sent++;
             }

@@ -192,8 +192,8 @@ internal sealed class BulkPostWriter
     {
         var t = _db.Tables;
         var sql = new StringBuilder();
-        string L(object? value) => SqlLiteral.Append(new StringBuilder(), value).ToString();
-        var posterLiterals = $"{L(poster.UserId)}";
+        static string L(object? value) => SqlLiteral.Of(value);
+        var posterLiterals = L(poster.UserId);
         var name = L(poster.Username);
         var colour = L(poster.Colour);
         foreach (var topic in topics)
@@ -334,4 +334,3 @@ internal sealed class BulkPostWriter
         return ids;
     }
 }
-

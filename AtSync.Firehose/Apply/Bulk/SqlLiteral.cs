@@ -12,6 +12,9 @@ namespace AtSync.Firehose.Apply.Bulk;
 /// </summary>
 internal static class SqlLiteral
 {
+    /// <summary>The literal of <paramref name="value"/> on its own (for a value written once into a statement).</summary>
+    public static string Of(object? value) => Append(new StringBuilder(), value).ToString();
+
     public static StringBuilder Append(StringBuilder sql, object? value)
     {
         switch (value)
