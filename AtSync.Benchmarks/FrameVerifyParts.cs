@@ -10,16 +10,17 @@ using AtSync.AtProto.Sync;
 namespace AtSync.Benchmarks;
 
 /// <summary>
-/// <c>bench-sync-parts [seconds=1.5]</c>: what each part of <see cref="FrameVerifyBenchmarks"/>' loops costs, in µs of
+/// <c>bench-sync-parts [seconds=1.5] [filter]</c>: what each part of <see cref="FrameVerifyBenchmarks"/>' loops costs, in µs of
 /// this process's CPU and bytes allocated per corpus frame, one thread: the CAR's block hashing, the strict decode of
 /// every block, the commit block, the signature (SHA-256 of the unsigned commit, low-S, the backend), and the MST
-/// inversion in its steps. Each slice runs alone over the 150 frames, so the parts add up only roughly to the loops.
+/// inversion in its steps (only the slices whose name contains <c>filter</c>, when given: e.g. for a profiler). Each slice runs alone over the 150 frames, so the parts add up only roughly to the loops.
 /// </summary>
 internal static class FrameVerifyParts
 {
     public static int Run(string[] args)
     {
         var seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
+        s_filter = args.Length > 1 ? args[1] : null;
         var frames = CorpusFrames.Load();
         var keys = CorpusFrames.LoadSigningKeys();
         var commits = frames.Select(f => FrameDecoder.DecodeRepoFrame(f)).OfType<CommitEvent>().ToArray();
@@ -75,8 +76,15 @@ internal static class FrameVerifyParts
         }
     }
 
+    private static string? s_filter;
+
     private static void Slice(string name, int frames, double seconds, Action pass)
     {
+        if (s_filter is not null && !name.Contains(s_filter, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
         var warm = Stopwatch.StartNew();
         while (warm.Elapsed.TotalSeconds < 0.5)
         {

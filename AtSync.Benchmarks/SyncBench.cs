@@ -4,9 +4,10 @@ using AtSync.Tests.Firehose.Import;
 namespace AtSync.Benchmarks;
 
 /// <summary>
-/// <c>bench-sync [seconds=3] [records=20000]</c>: the sync 1.1 numbers of issue #14 in one run, single thread, on the
+/// <c>bench-sync [seconds=3] [records=20000]</c> (records 0: the frame loops only): the sync 1.1 numbers of issue #14 in one run, single thread, on the
 /// corpus (150 frames, keys already resolved): frames/s/core for (1) decode, (2) decode + signature, (3) decode +
-/// signature + MST inversion to <c>prevData</c> (the loops of <see cref="FrameVerifyBenchmarks"/>); then (4) backfill
+/// signature + MST inversion to <c>prevData</c> (the loops of <see cref="FrameVerifyBenchmarks"/>, first with every block
+/// hashed and decoded up front, then as the Firehose reads frames, blocks checked when used); then (4) backfill
 /// records/s: a generated repository of <c>records</c> forum posts, its getRepo CAR served from loopback, fetched,
 /// verified (every hash, the signature, the whole tree) and applied by the Firehose's importer into a fresh MariaDB
 /// database (phpBB's real schema). Rates per CPU-second of this process are printed beside wall-clock rates, since the
@@ -24,6 +25,15 @@ internal static class SyncBench
         Loop("decode", 150, seconds, () => frames.Decode(), goal: null);
         Loop("decode + signature", 150, seconds, () => frames.DecodeSignature(), goal: 20_000);
         Loop("decode + signature + MST inversion", 150, seconds, () => frames.DecodeSignatureInversion(), goal: 15_000);
+        Console.WriteLine("as the Firehose reads frames (each block hashed when a check uses it; every op's record read):");
+        Loop("decode", 150, seconds, () => frames.FirehoseDecode(), goal: null);
+        Loop("decode + signature", 150, seconds, () => frames.FirehoseDecodeSignature(), goal: 20_000);
+        Loop("decode + signature + MST inversion", 150, seconds, () => frames.FirehoseDecodeSignatureInversion(), goal: 15_000);
+
+        if (records == 0)
+        {
+            return 0; // frame loops only
+        }
 
         await using var h = await ImportHarness.StartAsync(extra: new Dictionary<string, string?> { ["Import:BatchSize"] = "1000" });
         // The first import in a process pays for the JIT (tiered compilation recompiles the importer's hot methods

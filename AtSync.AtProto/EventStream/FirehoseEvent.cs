@@ -44,8 +44,23 @@ public sealed record CommitEvent : FirehoseEvent
 
     public override long? Sequence => Seq;
 
-    /// <summary>Decodes the commit object (did, version, data, rev, prev, sig) from <see cref="Blocks"/>.</summary>
-    public CommitBlock ReadCommitBlock() => CommitBlock.Decode(Blocks.GetBlock(Commit));
+    /// <summary>
+    /// Decodes the commit object (did, version, data, rev, prev, sig) from <see cref="Blocks"/>; its bytes are checked
+    /// against <see cref="Commit"/> (at CAR read time, or here when the CAR was read without verification).
+    /// </summary>
+    public CommitBlock ReadCommitBlock() => CommitBlock.Decode(GetCommitBytes());
+
+    /// <summary>The commit block's bytes, checked against <see cref="Commit"/>; a <see cref="CarException"/> when missing or not matching.</summary>
+    public ReadOnlyMemory<byte> GetCommitBytes()
+    {
+        var bytes = Blocks.GetBlock(Commit);
+        if (!Blocks.BlocksVerified && !Commit.Matches(bytes.Span))
+        {
+            throw new CarException($"the commit block does not hash to its CID {Commit}");
+        }
+
+        return bytes;
+    }
 
     /// <summary>
     /// The record block for a create/update op: false for deletes or when the CAR lacks the block. The bytes are

@@ -76,6 +76,13 @@ public static class CommitVerifier
             return false;
         }
 
+        if (!commit.Blocks.BlocksVerified && !commit.Commit.Matches(bytes.Span))
+        {
+            // A CAR read without hashing (as the Firehose reads frames) is checked block by block as it is used.
+            rejection = CommitVerdict.Reject(CommitRejection.MalformedCommit, "commit block does not hash to its CID");
+            return false;
+        }
+
         try
         {
             block = CommitBlock.Decode(bytes);

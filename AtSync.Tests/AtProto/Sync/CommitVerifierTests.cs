@@ -140,6 +140,37 @@ public sealed class CommitVerifierTests
     }
 
     [Fact]
+    public void A_CAR_read_without_hashing_is_checked_block_by_block_as_the_verifier_uses_it()
+    {
+        using var repo = Filled();
+        var before = repo.State;
+        var commit = repo.Commit(($"{Posts}/3knew", "new"));
+        static CommitEvent Unhashed(CommitEvent c, IEnumerable<CarBlock> blocks) => c with
+        {
+            Blocks = CarReader.Read(CarWriter.Write([c.Commit], blocks), CarReadOptions.Default with { VerifyBlocks = false }),
+        };
+
+        var honest = Unhashed(commit, commit.Blocks.Blocks.ToArray());
+        Assert.False(honest.Blocks.BlocksVerified);
+        Assert.Equal(CommitRejection.None, Verify(repo, honest, before).Reason);
+
+        // A commit object the author really signed (of the tree before), under this commit's CID: its signature passes.
+        var (_, otherBytes) = repo.SignCommit(before.Data, commit.Rev, repo.Key);
+        var swapped = Unhashed(commit, [new CarBlock(commit.Commit, otherBytes), .. commit.Blocks.Blocks.ToArray().Where(b => b.Cid != commit.Commit)]);
+        var verdict = Verify(repo, swapped, before);
+        Assert.Equal(CommitRejection.MalformedCommit, verdict.Reason);
+        Assert.Contains("hash", verdict.Detail);
+        Assert.Throws<CarException>(() => swapped.ReadCommitBlock());
+
+        // An MST node whose bytes are not its CID's.
+        var node = commit.Blocks.Blocks.ToArray().First(b => b.Cid == repo.Data);
+        var nodeBytes = node.Data.ToArray();
+        nodeBytes[^1] ^= 0xff;
+        var tampered = Unhashed(commit, commit.Blocks.Blocks.ToArray().Select(b => b.Cid == repo.Data ? new CarBlock(b.Cid, nodeBytes) : b));
+        Assert.Equal(CommitRejection.MalformedTree, Verify(repo, tampered, before).Reason);
+    }
+
+    [Fact]
     public void Malformed_and_repeated_ops_are_refused()
     {
         using var repo = Filled();
