@@ -115,7 +115,7 @@ public sealed record SyncEvent : FirehoseEvent
 
     public override long? Sequence => Seq;
 
-    /// <summary>Decodes the commit block named by the CAR root.</summary>
+    /// <summary>Decodes the commit block named by the CAR root (checked against it when the CAR was read without verification).</summary>
     public CommitBlock ReadCommitBlock()
     {
         if (Blocks.Roots.Count == 0)
@@ -123,7 +123,14 @@ public sealed record SyncEvent : FirehoseEvent
             throw new FrameFormatException("#sync CAR has no root");
         }
 
-        return CommitBlock.Decode(Blocks.GetBlock(Blocks.Roots[0]));
+        var root = Blocks.Roots[0];
+        var bytes = Blocks.GetBlock(root);
+        if (!Blocks.BlocksVerified && !root.Matches(bytes.Span))
+        {
+            throw new CarException($"the #sync commit block does not hash to its CID {root}");
+        }
+
+        return CommitBlock.Decode(bytes);
     }
 }
 

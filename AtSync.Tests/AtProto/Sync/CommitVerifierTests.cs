@@ -161,6 +161,9 @@ public sealed class CommitVerifierTests
         Assert.Equal(CommitRejection.MalformedCommit, verdict.Reason);
         Assert.Contains("hash", verdict.Detail);
         Assert.Throws<CarException>(() => swapped.ReadCommitBlock());
+        var sync = new SyncEvent { Seq = 1, Did = repo.Did, Rev = commit.Rev, Time = commit.Time, Blocks = swapped.Blocks };
+        Assert.Throws<CarException>(() => sync.ReadCommitBlock());
+        Assert.Equal(commit.Rev, (sync with { Blocks = honest.Blocks }).ReadCommitBlock().Rev);
 
         // An MST node whose bytes are not its CID's.
         var node = commit.Blocks.Blocks.ToArray().First(b => b.Cid == repo.Data);
