@@ -25,6 +25,7 @@ internal static class SyncBench
         Loop("decode", 150, seconds, () => frames.Decode(), goal: null);
         Loop("decode + signature", 150, seconds, () => frames.DecodeSignature(), goal: 20_000);
         Loop("decode + signature + MST inversion", 150, seconds, () => frames.DecodeSignatureInversion(), goal: 15_000);
+        Loop("signature alone (no decode at all)", 150, seconds, () => frames.SignatureAlone(), goal: null);
         Console.WriteLine("as the Firehose reads frames (each block hashed when a check uses it; every op's record read):");
         Loop("decode", 150, seconds, () => frames.FirehoseDecode(), goal: null);
         Loop("decode + signature", 150, seconds, () => frames.FirehoseDecodeSignature(), goal: 20_000);
@@ -35,7 +36,7 @@ internal static class SyncBench
             return 0; // frame loops only
         }
 
-        await using var h = await ImportHarness.StartAsync(extra: new Dictionary<string, string?> { ["Import:BatchSize"] = "1000" });
+        await using var h = await ImportHarness.StartAsync(extra: new Dictionary<string, string?> { ["Import:BatchSize"] = "1000", ["Logging:LogLevel:Default"] = "Warning" });
         // The first import in a process pays for the JIT (tiered compilation recompiles the importer's hot methods
         // while it runs: perf shows the JIT and the tiering thread taking more CPU than the importer's own code). A
         // running Firehose's importer is warm, so a repository of the same size, of another DID, is imported first
