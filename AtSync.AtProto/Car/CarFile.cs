@@ -44,6 +44,19 @@ public sealed class CarFile
 
     public bool Contains(Cid cid) => IndexOf(cid) >= 0;
 
+    /// <summary>
+    /// True when <paramref name="data"/> is the block of <paramref name="cid"/>: checked when the CAR was read, or
+    /// hashed now when it was read without verification (each block is then checked as it is used).
+    /// </summary>
+    public bool IsBlockOf(Cid cid, ReadOnlySpan<byte> data) => BlocksVerified || cid.Matches(data);
+
+    /// <summary>Finds a block by CID, checked against it (<see cref="IsBlockOf"/>); a <see cref="CarException"/> when absent or not matching.</summary>
+    public ReadOnlyMemory<byte> GetCheckedBlock(Cid cid)
+    {
+        var data = GetBlock(cid);
+        return IsBlockOf(cid, data.Span) ? data : throw new CarException($"block {cid} does not hash to its CID");
+    }
+
     /// <summary>Hashes every block and throws <see cref="CarException"/> naming the first one that does not match its CID.</summary>
     public void VerifyAllBlocks()
     {

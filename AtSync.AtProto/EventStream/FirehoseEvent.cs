@@ -48,19 +48,7 @@ public sealed record CommitEvent : FirehoseEvent
     /// Decodes the commit object (did, version, data, rev, prev, sig) from <see cref="Blocks"/>; its bytes are checked
     /// against <see cref="Commit"/> (at CAR read time, or here when the CAR was read without verification).
     /// </summary>
-    public CommitBlock ReadCommitBlock() => CommitBlock.Decode(GetCommitBytes());
-
-    /// <summary>The commit block's bytes, checked against <see cref="Commit"/>; a <see cref="CarException"/> when missing or not matching.</summary>
-    public ReadOnlyMemory<byte> GetCommitBytes()
-    {
-        var bytes = Blocks.GetBlock(Commit);
-        if (!Blocks.BlocksVerified && !Commit.Matches(bytes.Span))
-        {
-            throw new CarException($"the commit block does not hash to its CID {Commit}");
-        }
-
-        return bytes;
-    }
+    public CommitBlock ReadCommitBlock() => CommitBlock.Decode(Blocks.GetCheckedBlock(Commit));
 
     /// <summary>
     /// The record block for a create/update op: false for deletes or when the CAR lacks the block. The bytes are
@@ -74,7 +62,7 @@ public sealed record CommitEvent : FirehoseEvent
             return false;
         }
 
-        if (!Blocks.BlocksVerified && !cid.Matches(bytes.Span))
+        if (!Blocks.IsBlockOf(cid, bytes.Span))
         {
             throw new CarException($"record block for {op.Path} does not hash to its CID {cid}");
         }
@@ -123,14 +111,7 @@ public sealed record SyncEvent : FirehoseEvent
             throw new FrameFormatException("#sync CAR has no root");
         }
 
-        var root = Blocks.Roots[0];
-        var bytes = Blocks.GetBlock(root);
-        if (!Blocks.BlocksVerified && !root.Matches(bytes.Span))
-        {
-            throw new CarException($"the #sync commit block does not hash to its CID {root}");
-        }
-
-        return CommitBlock.Decode(bytes);
+        return CommitBlock.Decode(Blocks.GetCheckedBlock(Blocks.Roots[0]));
     }
 }
 

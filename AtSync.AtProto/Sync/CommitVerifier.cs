@@ -76,7 +76,7 @@ public static class CommitVerifier
             return false;
         }
 
-        if (!commit.Blocks.BlocksVerified && !commit.Commit.Matches(bytes.Span))
+        if (!commit.Blocks.IsBlockOf(commit.Commit, bytes.Span))
         {
             // A CAR read without hashing (as the Firehose reads frames) is checked block by block as it is used.
             rejection = CommitVerdict.Reject(CommitRejection.MalformedCommit, "commit block does not hash to its CID");
